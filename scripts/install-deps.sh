@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages tsbeat's tests use on Debian 12 (as root): the real
+# heartbeat 3.0.6 and friends as reference peers, and the network tools the agents drive.
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: run as root (sudo bash scripts/install-deps.sh)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Package scripts must never start services (heartbeat!) on this machine.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod 755 /usr/sbin/policy-rc.d
+fi
+apt-get update
+apt-get install -y --no-install-recommends \
+  heartbeat resource-agents cluster-glue pacemaker-cli-utils \
+  socat iproute2 iputils-arping iputils-ping tcpdump \
+  man-db groff-base procps psmisc util-linux e2fsprogs kmod

@@ -1,0 +1,22 @@
+// Part: `npm run bench [-- NAME...]`: runs the named benchmarks (all by default) and prints figures.
+
+const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+  codec: () => import('./codec.js'),
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const selected = names.length > 0 ? names : Object.keys(BENCHES);
+  for (const name of selected) {
+    const load = BENCHES[name];
+    if (!load) {
+      process.stderr.write(`bench: unknown benchmark "${name}" (have: ${Object.keys(BENCHES).join(', ')})\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stdout.write(`== ${name}\n`);
+    await (await load()).run();
+  }
+}
+
+await main();

@@ -1,0 +1,26 @@
+// Part: process entry glue shared by every command: exit codes, and no stack traces for users.
+
+import { AssertionError } from '../lib/assert.js';
+
+/**
+ * Run a command's main and exit with its code. An unexpected exception is a bug: say so
+ * in one line (the stack only with TSBEAT_DEBUG=1) and exit 70 (EX_SOFTWARE).
+ */
+export function runMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      const what = err instanceof AssertionError ? 'internal error' : 'unexpected error';
+      const msg = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`tsbeat: ${what}: ${msg}\n`);
+      if (process.env['TSBEAT_DEBUG'] === '1' && err instanceof Error && err.stack) {
+        process.stderr.write(`${err.stack}\n`);
+      } else {
+        process.stderr.write('tsbeat: this is a bug; run again with TSBEAT_DEBUG=1 and report the output\n');
+      }
+      process.exitCode = 70;
+    },
+  );
+}

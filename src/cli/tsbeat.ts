@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Part: the `tsbeat` command: dispatches to one module per sub-command.
+
+import { runMain } from './run.js';
+
+type SubMain = (argv: string[]) => Promise<number>;
+
+const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main: SubMain }> }> = {
+  check: { summary: 'validate /etc/ha.d (ha.cf, authkeys, haresources) and explain it', load: () => import('./check.js') },
+  wire: { summary: 'decode and verify heartbeat frames', load: () => import('./wire.js') },
+};
+
+export const USAGE = `usage: tsbeat <command> [options]
+
+commands:
+${Object.entries(SUBCOMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run "tsbeat <command> --help" for the options of a command.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === '-V') {
+    process.stdout.write('tsbeat 0.1.0 (compatible with heartbeat 3.0.6)\n');
+    return 0;
+  }
+  const sub = SUBCOMMANDS[cmd];
+  if (!sub) {
+    process.stderr.write(`tsbeat: unknown command "${cmd}"\n\n${USAGE}`);
+    return 2;
+  }
+  const mod = await sub.load();
+  return mod.main(rest);
+}
+
+runMain(() => main(process.argv.slice(2)));

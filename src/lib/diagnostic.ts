@@ -1,0 +1,40 @@
+// Part: problems found in operator input, as values with a position and a way out.
+
+export type Severity = 'error' | 'warning';
+
+/**
+ * One problem in an input file. `line` and `col` are 1-based; a problem that belongs to
+ * the file as a whole (a missing directive) has neither.
+ */
+export interface Diagnostic {
+  readonly severity: Severity;
+  readonly file: string;
+  readonly line?: number;
+  readonly col?: number;
+  readonly message: string;
+  /** What to do about it, phrased for the operator. */
+  readonly hint?: string;
+}
+
+/** `file:line:col: error: message (hint)`, the shape compilers and editors understand. */
+export function formatDiagnostic(d: Diagnostic): string {
+  let where = d.file;
+  if (d.line !== undefined) where += `:${d.line}`;
+  if (d.line !== undefined && d.col !== undefined) where += `:${d.col}`;
+  const hint = d.hint ? ` (${d.hint})` : '';
+  return `${where}: ${d.severity}: ${d.message}${hint}`;
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** Errors first, then by file, line and column, so the output reads top-down. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.col ?? 0) - (b.col ?? 0),
+  );
+}
