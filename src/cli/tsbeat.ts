@@ -6,7 +6,10 @@ import { runMain } from './run.js';
 type SubMain = (argv: string[]) => Promise<number>;
 
 const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main: SubMain }> }> = {
-  check: { summary: 'validate /etc/ha.d (ha.cf, authkeys, haresources) and explain it', load: () => import('./check.js') },
+  check: {
+    summary: 'validate /etc/ha.d (ha.cf, authkeys, haresources) and explain it',
+    load: () => import('./check.js'),
+  },
   wire: { summary: 'decode and verify heartbeat frames', load: () => import('./wire.js') },
 };
 

@@ -23,7 +23,10 @@ const WS = /[ \t\n\v\f\r]/;
 /** sscanf-style scanning over one line: `%d` then whitespace-free `%s` tokens. */
 class Scanner {
   pos = 0;
-  constructor(readonly text: string) {}
+  readonly text: string;
+  constructor(text: string) {
+    this.text = text;
+  }
   skipSpace(): void {
     while (this.pos < this.text.length && WS.test(this.text[this.pos]!)) this.pos++;
   }
@@ -79,7 +82,12 @@ export function parseAuthkeys(text: string, file: string): AuthkeysResult {
       const word = s.token();
       const n = word?.value === 'auth' ? s.int() : undefined;
       if (!n) {
-        err(lineNo, lead + 1, `invalid auth line "${body.trimEnd()}"`, 'write "auth N" where N is the number of a key line below it');
+        err(
+          lineNo,
+          lead + 1,
+          `invalid auth line "${body.trimEnd()}"`,
+          'write "auth N" where N is the number of a key line below it',
+        );
         continue;
       }
       if (authIndex !== undefined) {
@@ -100,7 +108,12 @@ export function parseAuthkeys(text: string, file: string): AuthkeysResult {
     const idx = s.int();
     const method = idx ? s.token() : undefined;
     if (!idx || !method) {
-      err(lineNo, lead + 1, `invalid key line "${body.trimEnd()}"`, 'key lines look like "1 sha1 SECRET", "2 md5 SECRET" or "3 crc"');
+      err(
+        lineNo,
+        lead + 1,
+        `invalid key line "${body.trimEnd()}"`,
+        'key lines look like "1 sha1 SECRET", "2 md5 SECRET" or "3 crc"',
+      );
       continue;
     }
     const keyTok = s.token();
@@ -111,15 +124,30 @@ export function parseAuthkeys(text: string, file: string): AuthkeysResult {
       continue;
     }
     if (!isAuthMethod(method.value)) {
-      err(lineNo, lead + method.col, `unknown auth method "${method.value}"`, 'heartbeat knows crc, md5 and sha1; sha1 is the strongest');
+      err(
+        lineNo,
+        lead + method.col,
+        `unknown auth method "${method.value}"`,
+        'heartbeat knows crc, md5 and sha1; sha1 is the strongest',
+      );
       continue;
     }
     if (method.value === 'crc' && keyTok) {
-      err(lineNo, lead + keyTok.col, 'auth method crc does not take a key', `remove "${keyTok.value}", or use sha1 with that key`);
+      err(
+        lineNo,
+        lead + keyTok.col,
+        'auth method crc does not take a key',
+        `remove "${keyTok.value}", or use sha1 with that key`,
+      );
       continue;
     }
     if (method.value !== 'crc' && !keyTok) {
-      err(lineNo, lead + method.col + method.value.length, `auth method ${method.value} requires a key`, `write "${idx.value} ${method.value} SECRET"`);
+      err(
+        lineNo,
+        lead + method.col + method.value.length,
+        `auth method ${method.value} requires a key`,
+        `write "${idx.value} ${method.value} SECRET"`,
+      );
       continue;
     }
     if (extra) {
@@ -136,19 +164,33 @@ export function parseAuthkeys(text: string, file: string): AuthkeysResult {
       key: Uint8Array.from(Buffer.from(keyTok?.value ?? '', 'latin1')),
     };
     if (keys.has(idx.value)) {
-      warn(lineNo, col, `key ${idx.value} is defined again (first on line ${keyLines.get(idx.value)}); this line wins`);
+      warn(
+        lineNo,
+        col,
+        `key ${idx.value} is defined again (first on line ${keyLines.get(idx.value)}); this line wins`,
+      );
     }
     keys.set(idx.value, key);
     keyLines.set(idx.value, lineNo);
     // heartbeat selects the signing key while reading, so it must come after `auth N`.
     if (authIndex === idx.value) active = key;
     if (method.value === 'crc') {
-      warn(lineNo, lead + method.col, 'crc is a checksum, not authentication: anyone on the network can forge heartbeats', 'use sha1 with a secret key');
+      warn(
+        lineNo,
+        lead + method.col,
+        'crc is a checksum, not authentication: anyone on the network can forge heartbeats',
+        'use sha1 with a secret key',
+      );
     }
   }
 
   if (authIndex === undefined) {
-    diagnostics.push({ severity: 'error', file, message: 'missing "auth N" line', hint: 'add "auth 1" before the key lines' });
+    diagnostics.push({
+      severity: 'error',
+      file,
+      message: 'missing "auth N" line',
+      hint: 'add "auth 1" before the key lines',
+    });
   } else if (!active && authIndex >= 0 && authIndex <= MAX_AUTH_INDEX) {
     const later = keyLines.get(authIndex);
     err(
@@ -169,7 +211,11 @@ export function parseAuthkeys(text: string, file: string): AuthkeysResult {
 export function printAuthkeys(keyring: Keyring): string {
   const out = [`auth ${keyring.active.index}`];
   for (const k of [...keyring.keys.values()].sort((a, b) => a.index - b.index)) {
-    out.push(k.method === 'crc' ? `${k.index} crc` : `${k.index} ${k.method} ${Buffer.from(k.key).toString('latin1')}`);
+    out.push(
+      k.method === 'crc'
+        ? `${k.index} crc`
+        : `${k.index} ${k.method} ${Buffer.from(k.key).toString('latin1')}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -15,10 +15,12 @@ export const systemClock: Clock = {
 
 /** A clock the tests and the simulator step by hand. */
 export class ManualClock implements Clock {
-  constructor(
-    private mono = 0,
-    private wall = 1_700_000_000_000,
-  ) {}
+  private mono: number;
+  private wall: number;
+  constructor(monoMs = 0, wallMs = 1_700_000_000_000) {
+    this.mono = monoMs;
+    this.wall = wallMs;
+  }
   monotonicMs(): number {
     return this.mono;
   }

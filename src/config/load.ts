@@ -1,0 +1,232 @@
+// Part: reads /etc/ha.d from disk (the only file-system user of src/config) and runs the
+// pure parsers and checks over it, collecting every diagnostic before deciding.
+
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Diagnostic, hasErrors } from '../lib/diagnostic.js';
+import { authkeysModeProblem, parseAuthkeys } from './authkeys.js';
+import { DEFAULT_UDP_PORT, parseHaCf } from './hacf.js';
+import { parseHaresources } from './haresources.js';
+import type { HostEnv } from './host.js';
+import type { Config } from './model.js';
+import { validateCrossFile, validateHost } from './validate.js';
+
+/** Config files are small; anything bigger is the wrong file (and must not exhaust memory). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export interface LoadOptions {
+  /** The configuration directory, default /etc/ha.d. */
+  readonly dir: string;
+  /** Override the local node name (default: DIR/nodeinfo, else `uname -n`). */
+  readonly localNode?: string;
+  /** Host facts to check against; null skips host checks (a config for another machine). */
+  readonly host: HostEnv | null;
+  /** Fallback for the local node name when there is no host to ask. */
+  readonly hostname?: string;
+}
+
+export interface LoadResult {
+  /** Present when there are no errors. */
+  readonly config?: Config;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly localNode: string;
+}
+
+type ReadResult = { ok: true; bytes: Buffer } | { ok: false; diagnostic: Diagnostic };
+
+async function readLimited(file: string, what: string): Promise<ReadResult> {
+  try {
+    const st = await stat(file);
+    if (!st.isFile()) {
+      return { ok: false, diagnostic: { severity: 'error', file, message: `${what} is not a regular file` } };
+    }
+    if (st.size > MAX_CONFIG_BYTES) {
+      return {
+        ok: false,
+        diagnostic: {
+          severity: 'error',
+          file,
+          message: `${what} is ${st.size} bytes, more than the ${MAX_CONFIG_BYTES} a configuration file can be`,
+          hint: 'is this the right file?',
+        },
+      };
+    }
+    return { ok: true, bytes: await readFile(file) };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? `${what} not found`
+        : code === 'EACCES'
+          ? `cannot read ${what}: permission denied`
+          : `cannot read ${what}: ${(e as Error).message}`;
+    return { ok: false, diagnostic: { severity: 'error', file, message } };
+  }
+}
+
+/**
+ * Decode a text config file. Bytes that are not UTF-8 are accepted in comments (old
+ * Latin-1 configs are common and heartbeat ignores comments) and reported elsewhere.
+ */
+export function decodeConfigText(
+  bytes: Uint8Array,
+  file: string,
+): { text: string; diagnostics: Diagnostic[] } {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const diagnostics: Diagnostic[] = [];
+  const lines: string[] = [];
+  let start = 0;
+  let lineNo = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const lineBytes = bytes.subarray(start, end);
+    lineNo++;
+    try {
+      lines.push(decoder.decode(lineBytes));
+    } catch {
+      const hash = lineBytes.indexOf(0x23);
+      const bad = firstInvalidUtf8(lineBytes);
+      if (hash < 0 || bad < hash) {
+        diagnostics.push({
+          severity: 'error',
+          file,
+          line: lineNo,
+          col: bad + 1,
+          message: `byte 0x${lineBytes[bad]!.toString(16).padStart(2, '0')} is not UTF-8 text`,
+          hint: 'save the file as UTF-8 (iconv -f latin1 -t utf-8), or remove the character',
+        });
+      }
+      lines.push(Buffer.from(lineBytes).toString('latin1'));
+    }
+    if (end === bytes.length) break;
+    start = end + 1;
+  }
+  return { text: lines.join('\n'), diagnostics };
+}
+
+/** Offset of the first byte that starts an invalid UTF-8 sequence (0 if none is found). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const more =
+      c < 0x80
+        ? 0
+        : c >= 0xc2 && c <= 0xdf
+          ? 1
+          : c >= 0xe0 && c <= 0xef
+            ? 2
+            : c >= 0xf0 && c <= 0xf4
+              ? 3
+              : -1;
+    if (more < 0) return i;
+    for (let k = 1; k <= more; k++) {
+      const next = b[i + k];
+      if (next === undefined || (next & 0xc0) !== 0x80) return i;
+    }
+    i += more + 1;
+  }
+  return 0;
+}
+
+async function localNodeName(
+  opts: LoadOptions,
+  nodeinfoFile: string,
+): Promise<{ name: string; origin: string }> {
+  if (opts.localNode) return { name: opts.localNode.toLowerCase(), origin: '--node' };
+  try {
+    const text = await readFile(nodeinfoFile, 'utf8');
+    const first = text.split('\n')[0]?.trim();
+    if (first) return { name: first.toLowerCase(), origin: nodeinfoFile };
+  } catch {
+    // no nodeinfo: use the host name, like heartbeat
+  }
+  const name = (opts.host?.hostname() ?? opts.hostname ?? 'localhost').toLowerCase();
+  return { name, origin: '`uname -n`' };
+}
+
+/** Read and check DIR/ha.cf, DIR/authkeys and DIR/haresources. */
+export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
+  const diagnostics: Diagnostic[] = [];
+  const haCfFile = join(opts.dir, 'ha.cf');
+  const authkeysFile = join(opts.dir, 'authkeys');
+  const haresourcesFile = join(opts.dir, 'haresources');
+  const { name: localNode, origin } = await localNodeName(opts, join(opts.dir, 'nodeinfo'));
+
+  const [haCfRead, authRead, resRead] = await Promise.all([
+    readLimited(haCfFile, 'ha.cf'),
+    readLimited(authkeysFile, 'authkeys'),
+    readLimited(haresourcesFile, 'haresources'),
+  ]);
+
+  let haCfText = '';
+  if (haCfRead.ok) {
+    const d = decodeConfigText(haCfRead.bytes, haCfFile);
+    haCfText = d.text;
+    diagnostics.push(...d.diagnostics);
+  } else {
+    diagnostics.push({
+      ...haCfRead.diagnostic,
+      hint: 'an annotated example is in etc/ha.d/ of tsbeat and in ha.cf(5)',
+    });
+  }
+  const defaultUdpPort = opts.host?.haClusterUdpPort() ?? DEFAULT_UDP_PORT;
+  const hacf = parseHaCf(haCfText, { file: haCfFile, localNode, defaultUdpPort });
+  if (haCfRead.ok) diagnostics.push(...hacf.diagnostics);
+
+  let keyring: Config['keyring'] | undefined;
+  if (authRead.ok) {
+    const st = await stat(authkeysFile);
+    const problem = authkeysModeProblem(st.mode);
+    if (problem) {
+      diagnostics.push({
+        severity: 'error',
+        file: authkeysFile,
+        message: problem,
+        hint: `chmod 600 ${authkeysFile}`,
+      });
+    }
+    const parsed = parseAuthkeys(authRead.bytes.toString('latin1'), authkeysFile);
+    diagnostics.push(...parsed.diagnostics);
+    keyring = parsed.keyring;
+  } else {
+    diagnostics.push({
+      ...authRead.diagnostic,
+      hint: 'create it with "auth 1" and "1 sha1 SECRET", mode 600, identical on all nodes',
+    });
+  }
+
+  let groupsResult: ReturnType<typeof parseHaresources> | undefined;
+  if (resRead.ok) {
+    const d = decodeConfigText(resRead.bytes, haresourcesFile);
+    diagnostics.push(...d.diagnostics);
+    groupsResult = parseHaresources(d.text, haresourcesFile);
+    diagnostics.push(...groupsResult.diagnostics);
+  } else {
+    diagnostics.push({ ...resRead.diagnostic, hint: 'create it (it may be empty), identical on all nodes' });
+  }
+
+  if (haCfRead.ok) {
+    const input = {
+      haCf: hacf.haCf,
+      haCfSource: hacf.source,
+      haCfFile,
+      groups: groupsResult?.groups ?? [],
+      groupsSource: groupsResult?.source ?? { groups: [] },
+      haresourcesFile,
+      localNode,
+      localNodeOrigin: origin,
+      scriptDirs: [join(opts.dir, 'resource.d'), '/etc/init.d'],
+    };
+    diagnostics.push(...validateCrossFile(input));
+    if (opts.host) diagnostics.push(...validateHost(input, opts.host));
+  }
+
+  if (hasErrors(diagnostics) || !keyring || !groupsResult) return { diagnostics, localNode };
+  return {
+    config: { dir: opts.dir, localNode, haCf: hacf.haCf, keyring, groups: groupsResult.groups },
+    diagnostics,
+    localNode,
+  };
+}
