@@ -4,7 +4,7 @@
 // Pure: no file system, no network. Facts about the host (interfaces, devices, users) are
 // checked separately in validate.ts, so this parser also works for another machine's config.
 
-import type { Diagnostic } from '../lib/diagnostic.js';
+import { type Diagnostic, quote } from '../lib/diagnostic.js';
 import { closest } from '../lib/suggest.js';
 import type {
   ApiAuthConfig,
@@ -900,7 +900,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
       const guess = closest(name, KNOWN_DIRECTIVES);
       err(
         at,
-        `unknown directive "${name}"`,
+        `unknown directive ${quote(name)}`,
         guess
           ? `did you mean "${guess}"?${guess.toLowerCase() === name.toLowerCase() ? ' (directives are case-sensitive)' : ''}`
           : 'see ha.cf(5)',
@@ -1013,7 +1013,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
     warn(
       pos('auto_failback') ?? pos('nice_failback'),
       `auto_failback is "legacy"${autoFailback === undefined ? ' (the default when the line is missing)' : ''}: hb_standby and hb_takeover do not work in this mode`,
-      'write "auto_failback on" (groups return to their home node) or "auto_failback off"',
+      'write "auto_failback on" to bring groups back to their home node, or "auto_failback off"',
     );
   }
 

@@ -3,7 +3,7 @@
 
 import type { Keyring } from '../codec/auth/keyring.js';
 import type { Config, HaCf, MediumConfig, ResourceGroupConfig } from './model.js';
-import { formatMs } from './values.js';
+import { formatMs, parseBoolean } from './values.js';
 
 /** Directives that must precede `pacemaker`/`crm` to be accepted. */
 const BEFORE_PACEMAKER = ['crm_daemon_dir', 'crmd_spawns_pengine'];
@@ -37,6 +37,10 @@ export function printHaCf(haCf: HaCf): string {
     if (BEFORE_PACEMAKER.includes(k) || k === 'udpport' || k === 'baud') continue;
     out.push(`${k} ${v}`);
   }
+  // heartbeat quirk kept by the parser: "auto_failback on" then "nice_failback X" records
+  // "on" but runs with off. Reproduce that pair so the printed file means the same.
+  if (parseBoolean(params['auto_failback'] ?? '') === true && haCf.autoFailback === 'off')
+    out.push('nice_failback on');
   if (haCf.nodes.length > 0) out.push(`node ${haCf.nodes.join(' ')}`);
   for (const [name, value] of haCf.env) out.push(`env ${name}=${value}`);
   for (const a of haCf.apiauth) {

@@ -1,0 +1,243 @@
+/**
+ * `tsbeat check` as an operator meets it: exit 0 for a usable configuration (with a
+ * summary), 1 with a precise FILE:LINE:COL diagnostic for each kind of broken input, 2 for
+ * usage errors, never a stack trace; `--json` prints the parsed configuration.
+ */
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { REPO, runTsbeat } from '../../support/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tsbeat-check-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const GOOD_HA_CF =
+  'logfile /var/log/ha-log\nkeepalive 1\ndeadtime 10\nmcast eth0 239.0.0.1 694 1 0\nauto_failback on\nnode ra1 ra2\n';
+const GOOD_AUTH = 'auth 1\n1 sha1 secret\n';
+const GOOD_RES = 'ra1 IPaddr2::10.0.0.10/24 Dummy::a\n';
+
+let n = 0;
+function configDir(files: {
+  haCf?: string | Buffer | null;
+  authkeys?: string | null;
+  haresources?: string | Buffer | null;
+  authMode?: number;
+}): string {
+  const dir = join(tmp, `c${n++}`);
+  mkdirSync(dir);
+  if (files.haCf !== null) writeFileSync(join(dir, 'ha.cf'), files.haCf ?? GOOD_HA_CF);
+  if (files.authkeys !== null) {
+    writeFileSync(join(dir, 'authkeys'), files.authkeys ?? GOOD_AUTH);
+    chmodSync(join(dir, 'authkeys'), files.authMode ?? 0o600);
+  }
+  if (files.haresources !== null) writeFileSync(join(dir, 'haresources'), files.haresources ?? GOOD_RES);
+  return dir;
+}
+
+const check = (dir: string, ...extra: string[]) =>
+  runTsbeat(['check', '-c', dir, '--node', 'ra1', '--offline', ...extra]);
+
+describe('tsbeat check', () => {
+  it('accepts a good configuration and explains it', () => {
+    const r = check(configDir({}));
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Cluster "linux-ha" of 2 nodes \(ra1, ra2\); this node is ra1\./);
+    expect(r.stdout).toMatch(/multicast 239\.0\.0\.1:694 on eth0/);
+    expect(r.stdout).toMatch(/declared dead 10s after its last heartbeat/);
+  });
+
+  const huge = `# ${'x'.repeat(2 * 1024 * 1024)}\n`;
+  it.each([
+    [
+      'unknown directive',
+      { haCf: `${GOOD_HA_CF}deadtiem 10\n` },
+      /ha\.cf:7:1: error: unknown directive "deadtiem" \(did you mean "deadtime"\?\)/,
+    ],
+    [
+      'bad value',
+      { haCf: `${GOOD_HA_CF}keepalive abc\n` },
+      /ha\.cf:7:11: error: keepalive: "abc" is not a time/,
+    ],
+    [
+      'bad unit',
+      { haCf: `${GOOD_HA_CF}deadtime 10s\n` },
+      /ha\.cf:7:10: error: deadtime: unknown time unit "s"/,
+    ],
+    [
+      'wrong order (crmd_spawns_pengine after crm)',
+      { haCf: `${GOOD_HA_CF}crm off\ncrmd_spawns_pengine yes\n` },
+      /ha\.cf:8:21: error: crmd_spawns_pengine must come before/,
+    ],
+    [
+      'wrong order (auth after its key)',
+      { authkeys: '1 sha1 secret\nauth 1\n' },
+      /authkeys:2:1: error: "auth 1" selects key 1, but no valid key 1 follows it \(key 1 is on line 1: move the "auth" line above it/,
+    ],
+    [
+      'deadtime too small',
+      { haCf: `${GOOD_HA_CF}deadtime 2\n` },
+      /ha\.cf:7:1: error: deadtime 2000 ms is too small compared to keepalive 1000 ms/,
+    ],
+    [
+      'unknown node in haresources',
+      { haresources: 'ra3 Dummy::a\n' },
+      /haresources:1:1: error: unknown node "ra3" \(ha\.cf lists: ra1, ra2\) \(did you mean "ra1"\?\)/,
+    ],
+    [
+      'this node not in ha.cf',
+      { haCf: GOOD_HA_CF.replace('node ra1 ra2', 'node ra2 ra4') },
+      /ha\.cf: error: this node "ra1" \(--node\) is not a "node" in ha\.cf/,
+    ],
+    ['missing ha.cf', { haCf: null }, /ha\.cf: error: ha\.cf not found/],
+    ['missing authkeys', { authkeys: null }, /authkeys: error: authkeys not found/],
+    ['missing haresources', { haresources: null }, /haresources: error: haresources not found/],
+    [
+      'auth 3 but no key 3',
+      { authkeys: 'auth 3\n1 sha1 secret\n' },
+      /authkeys:1:1: error: "auth 3" selects key 3, but no valid key 3 follows it/,
+    ],
+    [
+      'unknown auth method',
+      { authkeys: 'auth 1\n1 sha256 secret\n' },
+      /authkeys:2:3: error: unknown auth method "sha256"/,
+    ],
+    [
+      'group-readable authkeys',
+      { authMode: 0o640 },
+      /authkeys: error: permissions 640 let other users read the keys; heartbeat refuses to start \(chmod 600 /,
+    ],
+    [
+      'non-UTF-8 bytes',
+      {
+        haCf: Buffer.concat([
+          Buffer.from(GOOD_HA_CF),
+          Buffer.from('cluster caf'),
+          Buffer.from([0xe9]),
+          Buffer.from('\n'),
+        ]),
+      },
+      /ha\.cf:7:12: error: byte 0xe9 is not UTF-8 text/,
+    ],
+    [
+      'huge file',
+      { haCf: huge },
+      /ha\.cf: error: ha\.cf is \d+ bytes, more than the 1048576 a configuration file can be/,
+    ],
+    [
+      'CRLF in haresources',
+      { haresources: 'ra1 Dummy::a\r\n' },
+      /haresources:1:13: error: carriage return \(CRLF line ending\)/,
+    ],
+    ['empty ha.cf', { haCf: '' }, /ha\.cf: error: no heartbeat media defined/],
+    [
+      'binary garbage',
+      { haCf: Buffer.from([0x00, 0x01, 0x02, 0x0a, 0xff, 0xfe]) },
+      /ha\.cf:1:1: error: unknown directive "\\x00\\x01\\x02"/,
+    ],
+  ])('%s: exit 1 with a precise diagnostic', (_name, files, re) => {
+    const r = check(configDir(files));
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(re);
+    expect(r.stdout).toMatch(
+      /\d+ errors?, \d+ warnings?: heartbeat would refuse to start with this configuration\./,
+    );
+    expect(r.stdout).not.toMatch(/at .*\.js:\d+/); // no stack trace
+    expect(r.code).toBe(1);
+  });
+
+  it('accepts Latin-1 bytes in comments, as heartbeat does', () => {
+    const r = check(
+      configDir({
+        haCf: Buffer.concat([
+          Buffer.from('# Überwachung: '),
+          Buffer.from([0xfc]),
+          Buffer.from(`\n${GOOD_HA_CF}`),
+        ]),
+      }),
+    );
+    expect(r.code).toBe(0);
+  });
+
+  it('accepts CRLF in ha.cf and authkeys, as heartbeat does', () => {
+    const r = check(
+      configDir({ haCf: GOOD_HA_CF.replace(/\n/g, '\r\n'), authkeys: GOOD_AUTH.replace(/\n/g, '\r\n') }),
+    );
+    expect(r.stdout).toMatch(/Cluster/);
+    expect(r.code).toBe(0);
+  });
+
+  it('prints every problem, not only the first', () => {
+    const r = check(
+      configDir({
+        haCf: `${GOOD_HA_CF}foo 1\nbar 2\n`,
+        authkeys: 'auth 1\n1 bogus x\n',
+        haresources: 'ra9 X\n',
+      }),
+    );
+    expect(r.stdout.match(/: error: /g)?.length).toBeGreaterThanOrEqual(4);
+    expect(r.code).toBe(1);
+  });
+
+  it('--json prints the parsed configuration, without the secret', () => {
+    const r = check(configDir({}), '--json');
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout) as {
+      ok: boolean;
+      config: {
+        haCf: { deadtimeMs: number };
+        keyring: { active: { method: string; keyBytes: number } };
+        groups: { key: string }[];
+      };
+    };
+    expect(json.ok).toBe(true);
+    expect(json.config.haCf.deadtimeMs).toBe(10000);
+    expect(json.config.keyring.active).toEqual({ index: 1, method: 'sha1', keyBytes: 6 });
+    expect(json.config.groups[0]?.key).toBe('IPaddr2::10.0.0.10/24');
+    expect(r.stdout).not.toContain('secret');
+  });
+
+  it('--json reports errors too', () => {
+    const r = check(configDir({ haCf: `${GOOD_HA_CF}foo 1\n` }), '--json');
+    expect(r.code).toBe(1);
+    const json = JSON.parse(r.stdout) as {
+      ok: boolean;
+      diagnostics: { severity: string; line: number; message: string }[];
+    };
+    expect(json.ok).toBe(false);
+    expect(json.diagnostics).toContainEqual(
+      expect.objectContaining({ severity: 'error', line: 7, message: 'unknown directive "foo"' }),
+    );
+  });
+
+  it.each([
+    [['check', '--bogus'], /tsbeat check: Unknown option '--bogus'/],
+    [['check', 'extra'], /tsbeat check: Unexpected argument 'extra'/],
+    [['check', '--node', 'a b'], /is not a node name/],
+    [['nosuch'], /tsbeat: unknown command "nosuch"/],
+  ])('usage error %j exits 2', (args, re) => {
+    const r = runTsbeat(args);
+    expect(r.stderr).toMatch(re);
+    expect(r.code).toBe(2);
+  });
+
+  it('--help exits 0', () => {
+    const r = runTsbeat(['check', '--help']);
+    expect(r.stdout).toMatch(/usage: tsbeat check/);
+    expect(r.code).toBe(0);
+  });
+
+  it("README's first command works on a fresh checkout, where git left authkeys at mode 644", () => {
+    const copy = join(tmp, 'readme');
+    cpSync(join(REPO, 'etc/ha.d/lvs-dr'), copy, { recursive: true });
+    chmodSync(join(copy, 'authkeys'), 0o644);
+    const before = runTsbeat(['check', '-c', copy, '--node', 'node1', '--offline']);
+    expect(before.stdout).toMatch(/authkeys: error: permissions 644 .* \(chmod 600 /);
+    expect(before.code).toBe(1);
+    chmodSync(join(copy, 'authkeys'), 0o600);
+    const after = runTsbeat(['check', '-c', copy, '--node', 'node1', '--offline']);
+    expect(after.code).toBe(0);
+    expect(after.stdout).toMatch(/node1 runs \[IPaddr2::192\.168\.10\.100\/24\/eth0/);
+  });
+});
