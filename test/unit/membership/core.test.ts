@@ -1,0 +1,517 @@
+/**
+ * The membership core, driven by the deterministic simulator on a virtual clock: start-up
+ * and comm-up (reqnodes/repnodes), death exactly at deadtime, initdead for a node never
+ * heard, restart with a new generation, per-link liveness, late-heartbeat warnings,
+ * retransmission under loss, ACKs, healed partitions, and the two time hazards: a wall-clock
+ * jump changes nothing, and a frozen daemon gives its peers a fresh chance.
+ */
+import { describe, expect, it } from 'vitest';
+import { getString, messageFromPairs } from '../../../src/codec/model.js';
+import { seededRandom } from '../../../src/lib/random.js';
+import { createMembership, step } from '../../../src/membership/core.js';
+import type { Env } from '../../../src/membership/model.js';
+import { SimCluster } from '../../../src/sim/cluster.js';
+
+const base = {
+  nodes: ['alpha', 'bravo'],
+  media: ['eth0'],
+  keepaliveMs: 1000,
+  deadtimeMs: 5000,
+  warntimeMs: 3000,
+  initdeadMs: 10000,
+};
+
+function pair(seed = 1, extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {}): SimCluster {
+  const sim = new SimCluster({ seed, ...base, ...extra });
+  sim.start('alpha');
+  sim.start('bravo');
+  sim.runFor(3000);
+  return sim;
+}
+
+describe('start-up', () => {
+  it('two nodes reach active for each other via reqnodes/repnodes', () => {
+    const sim = pair();
+    expect(sim.statusOf('alpha', 'bravo')).toBe('active');
+    expect(sim.statusOf('bravo', 'alpha')).toBe('active');
+    expect(sim.statusOf('alpha', 'alpha')).toBe('active');
+    expect(sim.eventsOf('commUp')).toHaveLength(2);
+    const types = sim.sentTypes('alpha');
+    expect(types.slice(0, 2)).toEqual(['status', 'status']);
+    expect(types).toContain('reqnodes');
+    expect(types).toContain('repnodes');
+    const first = sim.wire.find((w) => w.from === 'alpha')!.msg;
+    expect(getString(first, 'st')).toBe('init');
+    expect(getString(first, 'seq')).toBe('1');
+    const rep = sim.wire.find((w) => getString(w.msg, 't') === 'repnodes')!.msg;
+    expect(getString(rep, 'nodelist')).toBe('alpha bravo ');
+    expect(getString(rep, 'delnodelist')).toBe(' ');
+    expect(rep.fields[0]?.name).toBe('dest');
+  });
+
+  it('sends the control fields in heartbeat order, with dt in hex', () => {
+    const sim = pair();
+    const status = sim.wire.find((w) => w.from === 'alpha' && getString(w.msg, 't') === 'status')!.msg;
+    expect(status.fields.map((f) => f.name)).toEqual([
+      't',
+      'st',
+      'dt',
+      'protocol',
+      'src',
+      'srcuuid',
+      'seq',
+      'hg',
+      'ts',
+      'ld',
+      'ttl',
+    ]);
+    expect(getString(status, 'dt')).toBe((5000 + 2000).toString(16)); // deadtime + 2 s while young
+    expect(getString(status, 'ttl')).toBe('3');
+    const ack = sim.wire.find((w) => getString(w.msg, 't') === 'NS_ackmsg');
+    if (ack)
+      expect(ack.msg.fields.map((f) => f.name)).toEqual([
+        't',
+        'dest',
+        'ackseq',
+        'destuuid',
+        'src',
+        'srcuuid',
+        'hg',
+        'ts',
+        'ttl',
+      ]);
+  });
+
+  it('a node alone declares its never-heard peer dead after initdead, then comes up without reqnodes', () => {
+    const sim = new SimCluster({ seed: 2, ...base });
+    sim.start('alpha');
+    sim.runFor(9999);
+    expect(sim.statusOf('alpha', 'bravo')).toBe('init');
+    sim.runFor(2);
+    const dead = sim.eventsOf('nodeDead', 'alpha');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.atMs).toBe(10000);
+    expect(sim.statusOf('alpha', 'alpha')).toBe('active');
+    expect(sim.sentTypes('alpha')).not.toContain('reqnodes');
+  });
+});
+
+describe('death and return', () => {
+  it('declares a killed peer dead exactly deadtime after its last heartbeat', () => {
+    const sim = pair(3);
+    sim.runFor(7000); // past the young-dt window: bravo now advertises dt = deadtime
+    sim.kill('bravo');
+    const lastStatus = sim.state('alpha').peers.get('bravo')!.lastStatusAtMs!;
+    sim.runFor(10000);
+    const dead = sim.eventsOf('nodeDead', 'alpha');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.atMs - lastStatus).toBe(5000);
+    expect(sim.statusOf('alpha', 'bravo')).toBe('dead');
+    expect(sim.eventsOf('linkStatus', 'alpha').at(-1)?.event).toMatchObject({
+      node: 'bravo',
+      link: 'eth0',
+      status: 'dead',
+    });
+  });
+
+  it('a restarted peer comes back with a new generation and becomes active', () => {
+    const sim = pair(4);
+    sim.runFor(7000);
+    sim.kill('bravo');
+    sim.runFor(8000);
+    const oldGen = sim.state('alpha').peers.get('bravo')!.generation!;
+    sim.start('bravo');
+    sim.runFor(4000);
+    expect(sim.eventsOf('restart', 'alpha')).toHaveLength(1);
+    expect(sim.state('alpha').peers.get('bravo')!.generation).toBe(oldGen + 1);
+    expect(sim.statusOf('alpha', 'bravo')).toBe('active');
+    expect(sim.statusOf('bravo', 'alpha')).toBe('active');
+    expect(sim.eventsOf('partitionHealed')).toHaveLength(0);
+  });
+
+  it('cutting one of two media kills that link only', () => {
+    const sim = pair(5, { media: ['eth0', '/dev/ttyS0'] });
+    sim.cut('alpha', 'bravo', 0);
+    sim.runFor(20000);
+    expect(sim.statusOf('alpha', 'bravo')).toBe('active');
+    expect(sim.eventsOf('nodeDead')).toHaveLength(0);
+    const links = sim.state('alpha').peers.get('bravo')!.links;
+    expect(links.map((l) => l.status)).toEqual(['dead', 'up']);
+    sim.cut('alpha', 'bravo', 0, false);
+    sim.runFor(3000);
+    expect(
+      sim
+        .state('alpha')
+        .peers.get('bravo')!
+        .links.map((l) => l.status),
+    ).toEqual(['up', 'up']);
+  });
+
+  it('a partition is healed: both sides see the peer return with the same generation', () => {
+    const sim = pair(6);
+    sim.cut('alpha', 'bravo', 0);
+    sim.runFor(12000);
+    expect(sim.statusOf('alpha', 'bravo')).toBe('dead');
+    expect(sim.statusOf('bravo', 'alpha')).toBe('dead');
+    sim.cut('alpha', 'bravo', 0, false);
+    sim.runFor(3000);
+    expect(
+      sim
+        .eventsOf('partitionHealed')
+        .map((e) => e.node)
+        .sort(),
+    ).toEqual(['alpha', 'bravo']);
+    expect(sim.statusOf('alpha', 'bravo')).toBe('active');
+  });
+});
+
+describe('timing hazards', () => {
+  it('logs a late heartbeat with the measured interval', () => {
+    const sim = pair(7);
+    sim.runFor(7000);
+    sim.freeze('bravo');
+    sim.runFor(3500);
+    sim.thaw('bravo');
+    sim.runFor(2000);
+    const late = sim.eventsOf('lateHeartbeat', 'alpha');
+    expect(late.length).toBeGreaterThan(0);
+    expect(late[0]!.event.intervalMs).toBeGreaterThan(3000);
+    expect(late[0]!.event.beyondDeadtime).toBe(false);
+    expect(sim.eventsOf('nodeDead')).toHaveLength(0);
+  });
+
+  it('a wall-clock jump of one hour either way changes nothing', () => {
+    for (const delta of [3_600_000, -3_600_000]) {
+      const sim = pair(8);
+      sim.runFor(5000);
+      const before = sim.events.length;
+      sim.jumpWallClock('alpha', delta);
+      sim.runFor(30000);
+      const after = sim.events.slice(before).map((e) => e.event.kind);
+      expect(
+        after.filter(
+          (k) => k === 'nodeDead' || k === 'nodeStatus' || k === 'restart' || k === 'lateHeartbeat',
+        ),
+      ).toEqual([]);
+      expect(sim.statusOf('bravo', 'alpha')).toBe('active');
+    }
+  });
+
+  it('a frozen daemon does not declare its peers dead on timers that expired while it was frozen', () => {
+    const sim = pair(9);
+    sim.runFor(7000);
+    sim.freeze('alpha');
+    sim.runFor(12000); // more than twice deadtime
+    sim.thaw('alpha');
+    sim.runFor(3000);
+    expect(sim.eventsOf('stall', 'alpha')).toHaveLength(1);
+    expect(sim.eventsOf('nodeDead', 'alpha')).toHaveLength(0);
+    expect(sim.statusOf('alpha', 'bravo')).toBe('active');
+    // bravo, which kept running, rightly declared alpha dead and sees it return.
+    expect(sim.eventsOf('nodeDead', 'bravo')).toHaveLength(1);
+    expect(sim.eventsOf('partitionHealed', 'bravo')).toHaveLength(1);
+  });
+
+  it('after a freeze, a peer that really died is still declared dead after the grace period', () => {
+    const sim = pair(10);
+    sim.runFor(7000);
+    sim.freeze('alpha');
+    sim.kill('bravo');
+    sim.runFor(12000);
+    const thawAt = sim.nowMs;
+    sim.thaw('alpha');
+    sim.runFor(5000);
+    const dead = sim.eventsOf('nodeDead', 'alpha');
+    expect(dead).toHaveLength(1);
+    expect(dead[0]!.atMs - thawAt).toBe(2000); // 2 x keepalive
+  });
+});
+
+describe('reliability', () => {
+  it.each([11, 21, 31, 41, 51])(
+    'retransmits under 30%% loss until every message arrives, and ACKs (seed %i)',
+    (seed) => {
+      const sim = pair(seed);
+      sim.loss('alpha', 'bravo', 0, 0.3);
+      for (let i = 0; i < 200; i++) {
+        sim.send(
+          'bravo',
+          messageFromPairs([
+            ['t', 'wa-test'],
+            ['n', String(i)],
+          ]),
+        );
+        sim.runFor(50);
+      }
+      sim.loss('alpha', 'bravo', 0, 0);
+      sim.runFor(5000);
+      const got = sim.deliveries
+        .filter((d) => d.node === 'alpha' && d.type === 'wa-test')
+        .map((d) => Number(getString(d.msg, 'n')));
+      expect(new Set(got).size).toBe(200);
+      expect(got).toHaveLength(200); // no duplicates delivered
+      expect(sim.eventsOf('lostPackets', 'alpha').length).toBeGreaterThan(0);
+      expect(sim.wire.some((w) => w.from === 'bravo' && w.rexmit)).toBe(true);
+      expect(sim.sentTypes('alpha')).toContain('NS_rexmit');
+      expect(sim.eventsOf('nodeDead')).toHaveLength(0);
+      const acked = sim.state('bravo').peers.get('alpha')!.ackedSeq;
+      expect(acked).toBeGreaterThan(sim.state('bravo').seq - 20);
+    },
+  );
+
+  it('loops messages from the layer above back to the sender, like heartbeat', () => {
+    const sim = pair(12);
+    sim.send('alpha', messageFromPairs([['t', 'starting']]));
+    sim.runFor(100);
+    expect(
+      sim.deliveries
+        .filter((d) => d.type === 'starting')
+        .map((d) => d.node)
+        .sort(),
+    ).toEqual(['alpha', 'bravo']);
+  });
+
+  it('delivers messages addressed to another node to nobody else', () => {
+    const sim = new SimCluster({ seed: 13, ...base, nodes: ['alpha', 'bravo', 'charlie'] });
+    for (const n of ['alpha', 'bravo', 'charlie']) sim.start(n);
+    sim.runFor(3000);
+    sim.send(
+      'alpha',
+      messageFromPairs([
+        ['t', 'ip-request-resp'],
+        ['dest', 'bravo'],
+      ]),
+    );
+    sim.runFor(100);
+    expect(sim.deliveries.filter((d) => d.type === 'ip-request-resp').map((d) => d.node)).toEqual(['bravo']);
+  });
+});
+
+describe('receiver rules', () => {
+  const env = (monoMs: number): Env => ({ monoMs, wallMs: 1_700_000_000_000 + monoMs, loadavg: 'n/a' });
+  const core = () => {
+    const st = createMembership(
+      {
+        localNode: 'alpha',
+        nodes: ['alpha', 'bravo'],
+        links: ['eth0'],
+        keepaliveMs: 1000,
+        deadtimeMs: 5000,
+        warntimeMs: 3000,
+        initdeadMs: 10000,
+        maxRexmitDelayMs: 250,
+        hopfudge: 1,
+        generation: 7,
+        uuid: new Uint8Array(16).fill(1),
+      },
+      seededRandom(1),
+    );
+    step(st, { kind: 'start' }, env(0));
+    return st;
+  };
+  const status = (hg: string, seq: string, extra: [string, string][] = []) =>
+    messageFromPairs([
+      ['t', 'status'],
+      ['st', 'up'],
+      ['dt', '1388'],
+      ['protocol', '1'],
+      ['src', 'bravo'],
+      ['seq', seq],
+      ['hg', hg],
+      ['ts', '6b0350de'],
+      ...extra,
+    ]);
+
+  it('drops a message from an older generation as a replay', () => {
+    const st = core();
+    step(st, { kind: 'frame', link: 0, msg: status('10', '1') }, env(10));
+    const out = step(
+      st,
+      {
+        kind: 'frame',
+        link: 0,
+        msg: messageFromPairs([
+          ['t', 'x'],
+          ['src', 'bravo'],
+          ['seq', '2'],
+          ['hg', 'f'],
+          ['ts', '1'],
+        ]),
+      },
+      env(20),
+    );
+    expect(out.events).toContainEqual({ kind: 'replay', node: 'bravo', generation: 15, known: 16 });
+    expect(out.deliver).toEqual([]);
+  });
+
+  it('drops unknown nodes and malformed control fields, never throws', () => {
+    const st = core();
+    const bad = [
+      messageFromPairs([
+        ['t', 'status'],
+        ['src', 'mallory'],
+        ['ts', '1'],
+        ['seq', '1'],
+        ['hg', '1'],
+      ]),
+      messageFromPairs([
+        ['t', 'status'],
+        ['src', 'bravo'],
+        ['ts', '0'],
+        ['seq', '1'],
+        ['hg', '1'],
+      ]),
+      messageFromPairs([
+        ['t', 'status'],
+        ['src', 'bravo'],
+        ['ts', '1'],
+        ['seq', 'zz'],
+        ['hg', '1'],
+      ]),
+      messageFromPairs([['src', 'bravo']]),
+      messageFromPairs([
+        ['t', 'NS_rexmit'],
+        ['src', 'bravo'],
+        ['ts', '1'],
+        ['dest', 'alpha'],
+        ['firstseq', '9'],
+        ['lastseq', '1'],
+      ]),
+      messageFromPairs([
+        ['t', 'NS_rexmit'],
+        ['src', 'bravo'],
+        ['ts', '1'],
+        ['dest', 'alpha'],
+        ['firstseq', '1'],
+        ['lastseq', '99999999'],
+      ]),
+    ];
+    for (const msg of bad) expect(() => step(st, { kind: 'frame', link: 0, msg }, env(10))).not.toThrow();
+    expect(st.peers.get('bravo')!.status).toBe('init');
+  });
+
+  it('answers reqnodes addressed to it, and ignores one for another node', () => {
+    const st = core();
+    step(st, { kind: 'frame', link: 0, msg: status('10', '1') }, env(10));
+    const req = (dest: string, seq: string) =>
+      messageFromPairs([
+        ['t', 'reqnodes'],
+        ['dest', dest],
+        ['src', 'bravo'],
+        ['seq', seq],
+        ['hg', '10'],
+        ['ts', '1'],
+      ]);
+    const mine = step(st, { kind: 'frame', link: 0, msg: req('alpha', '2') }, env(20));
+    expect(mine.send.map((o) => getString(o.msg, 't'))).toContain('repnodes');
+    const theirs = step(st, { kind: 'frame', link: 0, msg: req('charlie', '3') }, env(30));
+    expect(theirs.send.map((o) => getString(o.msg, 't'))).not.toContain('repnodes');
+  });
+
+  it('disables flow control for good when a peer does not send protocol', () => {
+    const st = core();
+    const out = step(
+      st,
+      {
+        kind: 'frame',
+        link: 0,
+        msg: messageFromPairs([
+          ['t', 'status'],
+          ['st', 'up'],
+          ['src', 'bravo'],
+          ['seq', '1'],
+          ['hg', 'a'],
+          ['ts', '1'],
+        ]),
+      },
+      env(10),
+    );
+    expect(out.events).toContainEqual({ kind: 'flowControlDisabled', node: 'bravo' });
+    // Without flow control, comm-up needs no reqnodes: the next status already says active.
+    expect(out.send.map((o) => getString(o.msg, 't'))).not.toContain('reqnodes');
+    const later = step(st, { kind: 'tick' }, env(st.nextKeepaliveAtMs));
+    const own = later.send.find((o) => getString(o.msg, 't') === 'status')!;
+    expect(getString(own.msg, 'st')).toBe('active');
+    expect(getString(own.msg, 'protocol')).toBeUndefined();
+  });
+
+  it('serves a retransmission request with the identical stored message, and NAKs unknown seqs', () => {
+    const st = core();
+    step(st, { kind: 'frame', link: 0, msg: status('10', '1') }, env(10));
+    const original = step(st, { kind: 'send', msg: messageFromPairs([['t', 'starting']]) }, env(20)).send[0]!
+      .msg;
+    const seq = Number.parseInt(getString(original, 'seq')!, 16);
+    const rex = (first: number) =>
+      messageFromPairs([
+        ['t', 'NS_rexmit'],
+        ['dest', 'alpha'],
+        ['firstseq', String(first)],
+        ['lastseq', String(first)],
+        ['src', 'bravo'],
+        ['hg', '10'],
+        ['ts', '1'],
+      ]);
+    const out = step(st, { kind: 'frame', link: 0, msg: rex(seq) }, env(500));
+    expect(out.send).toEqual([{ msg: original, rexmit: true }]);
+    // rate-limited: asking again at once gives nothing
+    expect(step(st, { kind: 'frame', link: 0, msg: rex(seq) }, env(510)).send).toEqual([]);
+    const nak = step(st, { kind: 'frame', link: 0, msg: rex(seq + 100) }, env(600));
+    expect(nak.events).toContainEqual({
+      kind: 'rexmitBeyondMax',
+      node: 'bravo',
+      seq: seq + 100,
+      maxSeq: st.seq,
+    });
+  });
+});
+
+describe('simulated fault schedules', () => {
+  it('after random faults stop, every pair of nodes sees each other active (200 seeds)', () => {
+    for (let seed = 100; seed < 300; seed++) {
+      const sim = new SimCluster({ seed, ...base, nodes: ['a', 'b', 'c'], media: ['eth0', 'eth1'] });
+      for (const n of ['a', 'b', 'c']) sim.start(n);
+      for (let t = 0; t < 10; t++) {
+        const [x, y] = [
+          ['a', 'b'],
+          ['b', 'c'],
+          ['a', 'c'],
+        ][sim.random.int(0, 2)]!;
+        const link = sim.random.int(0, 1);
+        switch (sim.random.int(0, 4)) {
+          case 0:
+            sim.cut(x!, y!, link, true);
+            break;
+          case 1:
+            sim.cut(x!, y!, link, false);
+            break;
+          case 2:
+            sim.loss(x!, y!, link, sim.random.next() * 0.5);
+            break;
+          case 3:
+            sim.jumpWallClock(x!, sim.random.int(-3_600_000, 3_600_000));
+            break;
+          case 4:
+            sim.send(x!, messageFromPairs([['t', 'noise']]));
+            break;
+        }
+        sim.runFor(sim.random.int(100, 4000));
+      }
+      for (const [x, y] of [
+        ['a', 'b'],
+        ['b', 'c'],
+        ['a', 'c'],
+      ]) {
+        for (const link of [0, 1]) {
+          sim.cut(x!, y!, link, false);
+          sim.loss(x!, y!, link, 0);
+        }
+      }
+      sim.runFor(15000);
+      for (const viewer of ['a', 'b', 'c']) {
+        for (const other of ['a', 'b', 'c']) {
+          expect(sim.statusOf(viewer, other), `seed ${seed}: ${viewer} sees ${other}`).toBe('active');
+        }
+      }
+    }
+  });
+});
