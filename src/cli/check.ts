@@ -1,6 +1,7 @@
 // Part: `tsbeat check`: validate /etc/ha.d the way heartbeat reads it, print every problem
 // as file:line:col, then say in one paragraph what the cluster would do.
 
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { systemHost } from '../config/host.js';
 import { loadConfig } from '../config/load.js';
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   const result = await loadConfig({
     dir,
     host: args.values.offline ? null : systemHost(),
+    hostname: hostname(),
     ...(args.values.node !== undefined ? { localNode: args.values.node } : {}),
   });
   const diagnostics = sortDiagnostics(result.diagnostics);

@@ -77,10 +77,13 @@ export function parseAuthkeys(text: string, file: string): AuthkeysResult {
     if (body === '' || body === '\r' || body.startsWith('#')) continue;
 
     if (body.startsWith('a')) {
-      // heartbeat: any line starting with 'a' is `auth %d`.
+      // heartbeat: any line starting with 'a' is sscanf("auth %d"), so "auth1" is fine too.
       const s = new Scanner(body);
-      const word = s.token();
-      const n = word?.value === 'auth' ? s.int() : undefined;
+      let n: { value: number; col: number } | undefined;
+      if (body.startsWith('auth')) {
+        s.pos = 4;
+        n = s.int();
+      }
       if (!n) {
         err(
           lineNo,

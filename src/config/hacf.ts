@@ -696,7 +696,12 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
     switch (name) {
       case 'mcast':
       case 'mcast6': {
-        if (toks.length === 0) return; // heartbeat: no device, no medium, no error
+        if (toks.length === 0) {
+          // heartbeat: mcast without a device is silently no medium; mcast6 refuses it.
+          if (name === 'mcast6')
+            err(at, 'mcast6 needs a device', 'syntax: mcast6 DEVICE GROUP PORT HOPS LOOP');
+          return;
+        }
         const [dev, group, port, ttl, loop] = toks.map((t) => t.text);
         const six = name === 'mcast6';
         const usage = `${name} DEVICE GROUP PORT ${six ? 'HOPS' : 'TTL'} LOOP, e.g. "${six ? 'mcast6 eth0 ff02::694 694 1 0' : 'mcast eth0 239.0.0.1 694 1 0'}"`;
@@ -714,7 +719,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
           return err(atTok(2), `${name} ${dev}: bad port "${port}"`, 'use 1..65535');
         if (ttl === undefined) return err(at, `${name} ${dev}: missing ${six ? 'hops' : 'ttl'}`, usage);
         const t = atoi(ttl);
-        const maxTtl = six ? 255 : 4;
+        const maxTtl = 4; // heartbeat refuses more, for mcast hops (mcast6.c) as for ttl (mcast.c)
         if (!t.exact || t.value < 0 || t.value > maxTtl) {
           return err(
             atTok(3),

@@ -35,6 +35,13 @@ describe('authkeys', () => {
     );
   });
 
+  it('reads "auth1" and "authN" without a blank, as sscanf("auth %d") does', () => {
+    expect(parse('auth1\n1 sha1 k\n').keyring?.active.index).toBe(1);
+    expect(errors('authority 1\n1 sha1 k\n').join('\n')).toMatch(
+      /authkeys:1:1: error: invalid auth line "authority 1"/,
+    );
+  });
+
   it('accepts CRLF line endings (sscanf treats CR as blank)', () => {
     const r = parse('auth 1\r\n1 md5 secret\r\n');
     expect(Buffer.from(r.keyring!.active.key).toString()).toBe('secret');

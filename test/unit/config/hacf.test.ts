@@ -217,6 +217,11 @@ describe('ha.cf mistakes', () => {
       /ha\.cf:5:26: error: mcast eth0: bad ttl "5" \(heartbeat accepts 0\.\.4\)/,
     ],
     ['mcast eth0 239.0.0.7 694 1 2', /ha\.cf:5:28: error: mcast eth0: bad loop "2"/],
+    [
+      'mcast6 eth0 ff02::1 694 5 0',
+      /ha\.cf:5:25: error: mcast6 eth0: bad hops "5" \(heartbeat accepts 0\.\.4\)/,
+    ],
+    ['mcast6', /ha\.cf:5:1: error: mcast6 needs a device/],
     ['ucast eth0', /ha\.cf:5:1: error: ucast eth0: missing peer address or host name/],
     ['serial ttyS0', /ha\.cf:5:8: error: serial device "ttyS0" is not an absolute path/],
     ['stonith_host', /ha\.cf:5:1: error: stonith_host needs a node/],
