@@ -16,4 +16,4 @@ apt-get update
 apt-get install -y --no-install-recommends \
   heartbeat resource-agents cluster-glue pacemaker-cli-utils \
   socat iproute2 iputils-arping iputils-ping tcpdump \
-  man-db groff-base procps psmisc util-linux e2fsprogs kmod
+  man-db groff-base procps psmisc util-linux e2fsprogs kmod nftables

@@ -26,3 +26,15 @@ export interface Keyring {
 export function isAuthMethod(s: string): s is AuthMethod {
   return (AUTH_METHODS as readonly string[]).includes(s);
 }
+
+/**
+ * A keyring from key lines and the `auth N` index, for code that does not read an
+ * authkeys file (tests, benchmarks, the simulator). Later lines with the same index win,
+ * as in the file. undefined when no key has index `activeIndex`.
+ */
+export function makeKeyring(keys: readonly AuthKey[], activeIndex: number): Keyring | undefined {
+  const map = new Map<number, AuthKey>();
+  for (const k of keys) map.set(k.index, k);
+  const active = map.get(activeIndex);
+  return active ? { active, keys: map } : undefined;
+}
