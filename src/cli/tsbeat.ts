@@ -10,6 +10,18 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     summary: 'validate /etc/ha.d (ha.cf, authkeys, haresources) and explain it',
     load: () => import('./check.js'),
   },
+  start: {
+    summary: 'start the cluster daemon (heartbeats, membership)',
+    load: () => import('./daemon-cmds.js').then((m) => ({ main: m.startMain })),
+  },
+  stop: {
+    summary: 'stop the daemon gracefully',
+    load: () => import('./daemon-cmds.js').then((m) => ({ main: m.stopMain })),
+  },
+  status: {
+    summary: "show this node's view of the cluster",
+    load: () => import('./daemon-cmds.js').then((m) => ({ main: m.statusMain })),
+  },
   wire: { summary: 'decode and verify heartbeat frames', load: () => import('./wire.js') },
 };
 

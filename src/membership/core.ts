@@ -567,7 +567,7 @@ function commUp(s: Step): void {
 function firstLivePeer(st: MembershipState): PeerState | undefined {
   for (const name of st.cfg.nodes) {
     const p = st.peers.get(name);
-    if (p && p.heard && p.status !== 'dead') return p;
+    if (p?.heard && p.status !== 'dead') return p;
   }
   return undefined;
 }
@@ -667,6 +667,8 @@ export interface NodeView {
   readonly name: string;
   readonly status: NodeStatus;
   readonly generation: number | undefined;
+  /** The dead time in force for this node: its advertised `dt` (our own deadtime for us). */
+  readonly deadtimeMs: number;
   readonly lastHeardAgoMs: number | undefined;
   readonly links: readonly { readonly name: string; readonly status: LinkStatusView }[];
 }
@@ -681,6 +683,7 @@ export function nodeViews(st: MembershipState, nowMs: number): NodeView[] {
       name: cfg.localNode,
       status: st.localStatus,
       generation: cfg.generation,
+      deadtimeMs: cfg.deadtimeMs,
       lastHeardAgoMs: 0,
       links: st.selfLinks.map((l, i) => ({ name: linkNames[i] ?? String(i), status: l.status })),
     },
@@ -690,6 +693,7 @@ export function nodeViews(st: MembershipState, nowMs: number): NodeView[] {
       name: p.name,
       status: p.status,
       generation: p.generation,
+      deadtimeMs: p.deadtimeMs,
       lastHeardAgoMs: p.lastStatusAtMs === undefined ? undefined : nowMs - p.lastStatusAtMs,
       links: p.links.map((l, i) => ({ name: linkNames[i] ?? String(i), status: l.status })),
     });

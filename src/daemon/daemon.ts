@@ -1,0 +1,176 @@
+// Part: the daemon's life: configuration, identity (generation, uuid), pid file, logging,
+// media, the membership shell, the local API, signals, and a clean shutdown.
+
+import { hostname } from 'node:os';
+import type { Config } from '../config/model.js';
+import { ApiServer } from '../ipc/server.js';
+import { systemClock } from '../lib/clock.js';
+import { seededRandom } from '../lib/random.js';
+import { type Medium, MediumOpenError } from '../media/index.js';
+import { ClusterNode, logMediumEvent } from './cluster-node.js';
+import { createLog, type Log } from './log.js';
+import { buildMedia, linkName, UnsupportedMediumError } from './media-factory.js';
+import type { DaemonPaths } from './paths.js';
+import { removePidFile, writePidFile } from './pidfile.js';
+import { nextGeneration, nodeUuid } from './state-files.js';
+
+export const VERSION = '0.1.0';
+
+export interface DaemonOptions {
+  readonly config: Config;
+  readonly paths: DaemonPaths;
+  /** Mirror log lines to stderr (foreground runs). */
+  readonly stderr: 'text' | 'json' | false;
+}
+
+/** How long a stopping node keeps heartbeating after `shutdone`, so peers hear it (heartbeat: ~1 s). */
+const SHUTDOWN_LINGER_MS = 1000;
+
+export class Daemon {
+  private readonly opts: DaemonOptions;
+  readonly log: Log;
+  private media: Medium[] = [];
+  private node: ClusterNode | undefined;
+  private api: ApiServer | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly startedWallMs = Date.now();
+  generation = 0;
+
+  constructor(opts: DaemonOptions) {
+    this.opts = opts;
+    const h = opts.config.haCf;
+    this.log = createLog({
+      ...(h.logfile !== undefined ? { logfile: h.logfile } : {}),
+      ...(h.debugfile !== undefined ? { debugfile: h.debugfile } : {}),
+      ...(h.logfacility !== undefined ? { logfacility: h.logfacility } : {}),
+      stderr: opts.stderr,
+      debug: h.debugLevel > 0,
+      syslogmsgfmt:
+        h.params['syslogmsgfmt'] !== undefined
+          ? !/^(false|off|no|n|0)$/i.test(h.params['syslogmsgfmt'])
+          : true,
+    });
+  }
+
+  /** Start everything; on failure, undo what was done and throw a one-line reason. */
+  async start(): Promise<void> {
+    const { config, paths } = this.opts;
+    const h = config.haCf;
+    const log = this.log;
+    log.info(`tsbeat ${VERSION} starting (heartbeat 3.0.6 compatible) on node ${config.localNode}`);
+    writePidFile(paths.pidFile, process.pid);
+
+    const gen = nextGeneration(paths.generationFile, h.hbgenmethod, Math.floor(Date.now() / 1000));
+    this.generation = gen.generation;
+    if (gen.fresh) log.warn(`No Previous generation - starting at ${gen.generation}`);
+    log.info(`Heartbeat generation: ${gen.generation}`);
+    const id = nodeUuid(paths.uuidFile);
+    if (id.created) log.info('No uuid found for current node - generating a new uuid.');
+
+    try {
+      this.media = buildMedia(h.media, systemClock, (e) => logMediumEvent(log, e));
+    } catch (e) {
+      if (e instanceof UnsupportedMediumError) throw new Error(e.message);
+      throw e;
+    }
+    for (const m of this.media) {
+      try {
+        await m.open();
+        log.info(`${m.name}: started`);
+      } catch (e) {
+        const why = e instanceof MediumOpenError ? e.message : `${m.name}: ${(e as Error).message}`;
+        await this.closeMedia();
+        throw new Error(`cannot open heartbeat medium: ${why}`);
+      }
+    }
+
+    this.node = new ClusterNode({
+      membership: {
+        localNode: config.localNode,
+        nodes: h.nodes,
+        links: h.media.map(linkName),
+        keepaliveMs: h.keepaliveMs,
+        deadtimeMs: h.deadtimeMs,
+        warntimeMs: h.warntimeMs,
+        initdeadMs: h.initdeadMs,
+        maxRexmitDelayMs: h.maxRexmitDelayMs,
+        hopfudge: h.hopfudge,
+        generation: gen.generation,
+        uuid: id.uuid,
+      },
+      media: this.media,
+      keyring: config.keyring,
+      innerAuth: h.msgfmt === 'classic',
+      clock: systemClock,
+      random: seededRandom(Number(process.hrtime.bigint() % 2_147_483_647n)),
+      log,
+    });
+    this.node.onDeliver((d) => {
+      if (d.type === 'shutdone' && d.from !== config.localNode)
+        log.info(`Received shutdown notice from '${d.from}'.`);
+    });
+    this.node.start();
+
+    this.api = new ApiServer({
+      status: () => this.status(),
+      ping: () => ({ pong: true }),
+    });
+    await this.api.listen(paths.socket);
+    log.info(`local API listening on ${paths.socket}`);
+  }
+
+  /** What `tsbeat status --json` shows (issue-6 will grow it into the full view). */
+  status(): unknown {
+    const { config } = this.opts;
+    const h = config.haCf;
+    return {
+      version: VERSION,
+      node: config.localNode,
+      pid: process.pid,
+      generation: this.generation,
+      startedAt: new Date(this.startedWallMs).toISOString(),
+      timing: {
+        keepaliveMs: h.keepaliveMs,
+        deadtimeMs: h.deadtimeMs,
+        warntimeMs: h.warntimeMs,
+        initdeadMs: h.initdeadMs,
+      },
+      nodes: this.node?.views() ?? [],
+    };
+  }
+
+  /** Graceful stop: tell the peers (shutdone), linger a moment, close everything. */
+  stop(reason: string): Promise<void> {
+    if (!this.stopping) this.stopping = this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
+    const log = this.log;
+    log.info(`Heartbeat shutdown in progress. (${process.pid}) [${reason}]`);
+    if (this.node) {
+      this.node.send({
+        fields: [
+          { name: 't', kind: 'string', value: Buffer.from('shutdone') },
+          { name: 'st', kind: 'string', value: Buffer.from('dead') },
+        ],
+      });
+      await new Promise((r) => setTimeout(r, SHUTDOWN_LINGER_MS));
+      this.node.stop();
+    }
+    await this.api?.close();
+    await this.closeMedia();
+    removePidFile(this.opts.paths.pidFile, process.pid);
+    log.info(`${this.opts.config.localNode} Heartbeat shutdown complete.`);
+    log.close();
+  }
+
+  private async closeMedia(): Promise<void> {
+    await Promise.all(this.media.map((m) => m.close()));
+  }
+}
+
+/** The hostname heartbeat uses (`uname -n`), lowercased. */
+export function localHostname(): string {
+  return hostname().toLowerCase();
+}

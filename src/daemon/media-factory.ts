@@ -1,0 +1,47 @@
+// Part: turns ha.cf media lines into Medium instances (the only place that knows both).
+
+import type { MediumConfig } from '../config/model.js';
+import type { Clock } from '../lib/clock.js';
+import {
+  type Medium,
+  type MediumEventSink,
+  type SerialBaud,
+  serialMedium,
+  udpBcast,
+  udpMcast,
+  udpUcast,
+} from '../media/index.js';
+
+export class UnsupportedMediumError extends Error {
+  override readonly name = 'UnsupportedMediumError';
+}
+
+/** One Medium per media line; throws UnsupportedMediumError for what tsbeat cannot do yet. */
+export function buildMedia(media: readonly MediumConfig[], clock: Clock, onEvent: MediumEventSink): Medium[] {
+  const components = { clock, onEvent };
+  return media.map((m) => {
+    switch (m.kind) {
+      case 'bcast':
+        return udpBcast({ dev: m.dev, port: m.port }, components);
+      case 'mcast':
+        return udpMcast(
+          { dev: m.dev, group: m.group, port: m.port, ttl: m.ttl, loop: m.loop ? 1 : 0 },
+          components,
+        );
+      case 'ucast':
+        return udpUcast({ dev: m.dev, peer: m.peer, port: m.port }, components);
+      case 'serial':
+        return serialMedium({ device: m.device, baud: m.baud as SerialBaud }, components);
+      case 'mcast6':
+      case 'ucast6':
+        throw new UnsupportedMediumError(
+          `${m.kind} ${m.dev}: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast`,
+        );
+    }
+  });
+}
+
+/** heartbeat's link name for a media line (the device, or the serial device path). */
+export function linkName(m: MediumConfig): string {
+  return m.kind === 'serial' ? m.device : m.dev;
+}
