@@ -670,6 +670,8 @@ export interface NodeView {
   /** The dead time in force for this node: its advertised `dt` (our own deadtime for us). */
   readonly deadtimeMs: number;
   readonly lastHeardAgoMs: number | undefined;
+  /** Sequence tracking of this node's messages: highest in order, gaps open, what it acknowledged of ours. */
+  readonly seq?: { readonly last: number | undefined; readonly missing: number; readonly ackedOurs: number };
   readonly links: readonly { readonly name: string; readonly status: LinkStatusView }[];
 }
 type LinkStatusView = 'up' | 'dead';
@@ -695,6 +697,7 @@ export function nodeViews(st: MembershipState, nowMs: number): NodeView[] {
       generation: p.generation,
       deadtimeMs: p.deadtimeMs,
       lastHeardAgoMs: p.lastStatusAtMs === undefined ? undefined : nowMs - p.lastStatusAtMs,
+      seq: { last: p.lastSeq, missing: p.missing.size, ackedOurs: p.ackedSeq },
       links: p.links.map((l, i) => ({ name: linkNames[i] ?? String(i), status: l.status })),
     });
   }
