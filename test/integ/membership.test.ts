@@ -192,4 +192,28 @@ describe('tsbeat membership in namespaces', () => {
     expect(Number(/interval (\d+) ms/.exec(late)![1])).toBeGreaterThan(2000);
     expect((await status(a))!.nodes.find((n) => n.name === 'node2')!.status).toBe('active');
   });
+
+  it('a daemon stopped longer than deadtime (SIGSTOP) gives its peer a fresh chance instead of declaring it dead', async () => {
+    cluster = await createCluster({ nodes: 2 });
+    const [a, b] = cluster.nodes as [HarnessNode, HarnessNode];
+    configure(cluster.nodes, () => ['mcast eth0 239.77.1.3 694 1 0']);
+    await Promise.all([start(a), start(b)]);
+    await sees(a, 'node2', 'active');
+    await sees(b, 'node1', 'active');
+    const markA = logMark(a);
+    const markB = logMark(b);
+    await pause(a);
+    await new Promise((r) => setTimeout(r, 7000)); // deadtime is 4 s
+    await resume(a);
+    await waitForLog(a, /did not run for \d+ ms .*giving every peer a fresh chance/, 10_000, {
+      since: markA,
+    });
+    // node2 kept running: it rightly declared node1 dead, and sees it come back.
+    await waitForLog(b, /node node1: is dead/, 10_000, { since: markB });
+    await waitForLog(b, /Cluster node node1 returning after partition\./, 10_000, { since: markB });
+    await new Promise((r) => setTimeout(r, 3000));
+    const { readLog } = await import('../harness/index.js');
+    expect(readLog(a, markA)).not.toMatch(/node node2: is dead/);
+    expect((await status(a))!.nodes.find((n) => n.name === 'node2')!.status).toBe('active');
+  });
 });
