@@ -49,10 +49,11 @@ export const systemInterfaceLookup: InterfaceLookup = async (dev, signal) => {
   try {
     stdout = await runIp(['-j', '-4', 'addr', 'show', 'dev', base], signal);
   } catch (err) {
-    if (isMissingProgram(err)) return fromNodeInterfaces(dev);
     if (signal?.aborted) throw signal.reason;
-    // iproute2 exits 1 with 'Device "X" does not exist.'
-    return 'no such interface';
+    // iproute2 exits 1 with 'Device "X" does not exist.'; anything else (no `ip`, an iproute2
+    // too old for -j) falls back to what Node knows.
+    if (err instanceof Error && /does not exist/.test(err.message)) return 'no such interface';
+    return fromNodeInterfaces(dev);
   }
   const links = JSON.parse(stdout) as IpLink[];
   const link = links.find((l) => l.ifname === base) ?? links[0];
@@ -76,13 +77,10 @@ function runIp(args: string[], signal: AbortSignal | undefined): Promise<string>
       'ip',
       args,
       { timeout: 10_000, encoding: 'utf8', ...(signal ? { signal } : {}) },
-      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}: ${stderr}`, { cause: err })) : resolve(stdout),
     );
   });
-}
-
-function isMissingProgram(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'ENOENT';
 }
 
 function fromNodeInterfaces(dev: string): InterfaceFacts | InterfaceProblem {

@@ -3,7 +3,6 @@
 
 import { stat } from 'node:fs/promises';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { SerialPort } from 'serialport';
 import { errorCode, errorMessage, MediumBase } from './base.js';
 import { ClassicFrameReader, type ClassicReaderLimits, isClassicFrame } from './classic-reader.js';
 import { FrameFormatError, MediumConfigError, MediumOpenError } from './errors.js';
@@ -133,7 +132,7 @@ class SerialMedium extends MediumBase {
   readonly #device: string;
   readonly #baud: SerialBaud;
   readonly #init: SerialMediumInit;
-  readonly #binding: SerialBinding;
+  readonly #binding: SerialBinding | undefined;
   readonly #sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   readonly #maxFrameBytes: number;
   readonly #reader: ClassicFrameReader;
@@ -155,7 +154,7 @@ class SerialMedium extends MediumBase {
     this.#device = init.device;
     this.#baud = init.baud ?? DEFAULT_SERIAL_BAUD;
     this.#init = init;
-    this.#binding = components.binding ?? (SerialPort.binding as SerialBinding);
+    this.#binding = components.binding;
     this.#sleep = components.sleep ?? defaultSleep;
     if (!init.device.startsWith('/')) {
       throw new MediumConfigError(this.name, 'serial port must be a full path name');
@@ -201,8 +200,9 @@ class SerialMedium extends MediumBase {
     }
     signal?.throwIfAborted();
 
+    const binding = this.#binding ?? (await this.#defaultBinding());
     try {
-      this.#port = await this.#binding.open({
+      this.#port = await binding.open({
         path: this.#device,
         baudRate: this.#baud,
         dataBits: 8,
@@ -219,6 +219,21 @@ class SerialMedium extends MediumBase {
     await port.flush().catch(() => undefined);
     if (this.#init.sendBreak ?? true) await this.#sendBreak(port);
     this.#reading = this.#readLoop(port);
+  }
+
+  /**
+   * serialport's native binding, loaded on first use: a node without serial media never loads
+   * it, and a platform without a prebuilt binding fails here, naming the medium.
+   */
+  async #defaultBinding(): Promise<SerialBinding> {
+    try {
+      const { SerialPort } = await import('serialport');
+      return SerialPort.binding as SerialBinding;
+    } catch (err) {
+      throw new MediumOpenError(this.name, `serialport binding unavailable: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
   }
 
   async #checkDevice(): Promise<void> {

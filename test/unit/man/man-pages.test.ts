@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHECK_USAGE } from '../../../src/cli/check.js';
+import { START_USAGE } from '../../../src/cli/daemon-cmds.js';
 import { WIRE_USAGE } from '../../../src/cli/wire.js';
 import { KNOWN_DIRECTIVES } from '../../../src/config/hacf.js';
 
@@ -182,6 +183,7 @@ describe('tsbeat(8) and the commands agree', () => {
   const text = source('tsbeat.8');
   const checkTags = outerTags(sectionLines(text, 'TSBEAT CHECK')).map(plain);
   const wireTags = outerTags(sectionLines(text, 'TSBEAT WIRE DECODE')).map(plain);
+  const startTags = outerTags(sectionLines(text, 'TSBEAT START')).map(plain);
 
   /** Option lines of a usage text: `  -c, --config DIR   ...` gives ['--config', '-c']. */
   const usageOptions = (usage: string): [string, string | undefined][] =>
@@ -209,10 +211,25 @@ describe('tsbeat(8) and the commands agree', () => {
     }
   });
 
+  it('documents every option of tsbeat start, with its short form', () => {
+    const options = usageOptions(START_USAGE);
+    expect(options.map(([long]) => long)).toEqual(expect.arrayContaining(['--config', '--node', '--foreground', '--log-json']));
+    for (const [long, short] of options) {
+      const tag = startTags.find((t) => t.split(/[\s,]+/).includes(long));
+      expect(tag, `no .TP entry for ${long}`).toBeDefined();
+      if (short) expect(tag!.split(/[\s,]+/)).toContain(short);
+    }
+  });
+
   it('documents no option that does not exist', () => {
     // --version is handled by the dispatcher (src/cli/tsbeat.ts), which runs on import.
     const known = new Set(
-      [...CHECK_USAGE.matchAll(/--[a-z][a-z-]*/g), ...WIRE_USAGE.matchAll(/--[a-z][a-z-]*/g)].map(
+      [
+        ...CHECK_USAGE.matchAll(/--[a-z][a-z-]*/g),
+        ...WIRE_USAGE.matchAll(/--[a-z][a-z-]*/g),
+        ...START_USAGE.matchAll(/--[a-z][a-z-]*/g),
+        ...['--json'].map((j) => [j]),
+      ].map(
         (m) => m[0],
       ),
     );
