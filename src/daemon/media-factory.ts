@@ -19,7 +19,7 @@ export class UnsupportedMediumError extends Error {
 /** One Medium per media line; throws UnsupportedMediumError for what tsbeat cannot do yet. */
 export function buildMedia(media: readonly MediumConfig[], clock: Clock, onEvent: MediumEventSink): Medium[] {
   const components = { clock, onEvent };
-  return media.map((m) => {
+  const build = (m: MediumConfig): Medium => {
     switch (m.kind) {
       case 'bcast':
         return udpBcast({ dev: m.dev, port: m.port }, components);
@@ -32,13 +32,13 @@ export function buildMedia(media: readonly MediumConfig[], clock: Clock, onEvent
         return udpUcast({ dev: m.dev, peer: m.peer, port: m.port }, components);
       case 'serial':
         return serialMedium({ device: m.device, baud: m.baud as SerialBaud }, components);
-      case 'mcast6':
-      case 'ucast6':
+      default:
         throw new UnsupportedMediumError(
           `${m.kind} ${m.dev}: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast`,
         );
     }
-  });
+  };
+  return media.map(build);
 }
 
 /** heartbeat's link name for a media line (the device, or the serial device path). */

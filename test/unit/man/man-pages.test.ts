@@ -213,7 +213,9 @@ describe('tsbeat(8) and the commands agree', () => {
 
   it('documents every option of tsbeat start, with its short form', () => {
     const options = usageOptions(START_USAGE);
-    expect(options.map(([long]) => long)).toEqual(expect.arrayContaining(['--config', '--node', '--foreground', '--log-json']));
+    expect(options.map(([long]) => long)).toEqual(
+      expect.arrayContaining(['--config', '--node', '--foreground', '--log-json']),
+    );
     for (const [long, short] of options) {
       const tag = startTags.find((t) => t.split(/[\s,]+/).includes(long));
       expect(tag, `no .TP entry for ${long}`).toBeDefined();
@@ -229,9 +231,7 @@ describe('tsbeat(8) and the commands agree', () => {
         ...WIRE_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...START_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...['--json'].map((j) => [j]),
-      ].map(
-        (m) => m[0],
-      ),
+      ].map((m) => m[0]),
     );
     known.add('--version');
     const documented = new Set(
