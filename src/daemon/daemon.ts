@@ -3,7 +3,7 @@
 
 import { hostname } from 'node:os';
 import type { Config } from '../config/model.js';
-import { ApiServer } from '../ipc/server.js';
+import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { systemClock } from '../lib/clock.js';
 import { seededRandom } from '../lib/random.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
@@ -13,6 +13,7 @@ import { buildMedia, linkName, UnsupportedMediumError } from './media-factory.js
 import type { DaemonPaths } from './paths.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { nextGeneration, nodeUuid } from './state-files.js';
+import { DaemonView } from './view.js';
 
 export const VERSION = '0.1.0';
 
@@ -31,7 +32,8 @@ export class Daemon {
   readonly log: Log;
   private media: Medium[] = [];
   private node: ClusterNode | undefined;
-  private api: ApiServer | undefined;
+  private api: ApiServers | undefined;
+  view: DaemonView | undefined;
   private stopping: Promise<void> | undefined;
   private readonly startedWallMs = Date.now();
   generation = 0;
@@ -111,32 +113,31 @@ export class Daemon {
     });
     this.node.start();
 
-    this.api = new ApiServer({
-      status: () => this.status(),
-      ping: () => ({ pong: true }),
+    const view = new DaemonView(VERSION, config, this.node);
+    this.view = view;
+    this.node.onEvent((e) => {
+      switch (e.kind) {
+        case 'nodeStatus':
+          view.note(e.to === 'dead' ? 'warn' : 'info', `node ${e.node}: ${e.from} -> ${e.to}`);
+          break;
+        case 'linkStatus':
+          view.note(e.status === 'dead' ? 'warn' : 'info', `link ${e.node}:${e.link} ${e.status}`);
+          break;
+        case 'restart':
+          view.note('info', `node ${e.node} restarted (generation ${e.generation})`);
+          break;
+        case 'partitionHealed':
+          view.note('crit', `node ${e.node} returned after a partition`);
+          break;
+        case 'stall':
+          view.note('warn', `tsbeat did not run for ${e.frozenMs} ms`);
+          break;
+        default:
+          break;
+      }
     });
-    await this.api.listen(paths.socket);
+    this.api = await startApiServers(this.view, paths.runDir);
     log.info(`local API listening on ${paths.socket}`);
-  }
-
-  /** What `tsbeat status --json` shows (issue-6 will grow it into the full view). */
-  status(): unknown {
-    const { config } = this.opts;
-    const h = config.haCf;
-    return {
-      version: VERSION,
-      node: config.localNode,
-      pid: process.pid,
-      generation: this.generation,
-      startedAt: new Date(this.startedWallMs).toISOString(),
-      timing: {
-        keepaliveMs: h.keepaliveMs,
-        deadtimeMs: h.deadtimeMs,
-        warntimeMs: h.warntimeMs,
-        initdeadMs: h.initdeadMs,
-      },
-      nodes: this.node?.views() ?? [],
-    };
   }
 
   /** Graceful stop: tell the peers (shutdone), linger a moment, close everything. */

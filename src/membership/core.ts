@@ -672,7 +672,11 @@ export interface NodeView {
   readonly lastHeardAgoMs: number | undefined;
   /** Sequence tracking of this node's messages: highest in order, gaps open, what it acknowledged of ours. */
   readonly seq?: { readonly last: number | undefined; readonly missing: number; readonly ackedOurs: number };
-  readonly links: readonly { readonly name: string; readonly status: LinkStatusView }[];
+  readonly links: readonly {
+    readonly name: string;
+    readonly status: LinkStatusView;
+    readonly lastHeardAgoMs: number | undefined;
+  }[];
 }
 type LinkStatusView = 'up' | 'dead';
 
@@ -680,6 +684,8 @@ type LinkStatusView = 'up' | 'dead';
 export function nodeViews(st: MembershipState, nowMs: number): NodeView[] {
   const { cfg } = st;
   const linkNames = cfg.links;
+  const ago = (t: number | undefined): number | undefined =>
+    t === undefined ? undefined : Math.round(nowMs - t);
   const out: NodeView[] = [
     {
       name: cfg.localNode,
@@ -687,7 +693,11 @@ export function nodeViews(st: MembershipState, nowMs: number): NodeView[] {
       generation: cfg.generation,
       deadtimeMs: cfg.deadtimeMs,
       lastHeardAgoMs: 0,
-      links: st.selfLinks.map((l, i) => ({ name: linkNames[i] ?? String(i), status: l.status })),
+      links: st.selfLinks.map((l, i) => ({
+        name: linkNames[i] ?? String(i),
+        status: l.status,
+        lastHeardAgoMs: ago(l.lastHeardAtMs),
+      })),
     },
   ];
   for (const p of st.peers.values()) {
@@ -698,7 +708,11 @@ export function nodeViews(st: MembershipState, nowMs: number): NodeView[] {
       deadtimeMs: p.deadtimeMs,
       lastHeardAgoMs: p.lastStatusAtMs === undefined ? undefined : nowMs - p.lastStatusAtMs,
       seq: { last: p.lastSeq, missing: p.missing.size, ackedOurs: p.ackedSeq },
-      links: p.links.map((l, i) => ({ name: linkNames[i] ?? String(i), status: l.status })),
+      links: p.links.map((l, i) => ({
+        name: linkNames[i] ?? String(i),
+        status: l.status,
+        lastHeardAgoMs: ago(l.lastHeardAtMs),
+      })),
     });
   }
   return out;
