@@ -35,7 +35,6 @@ export class Daemon {
   private api: ApiServers | undefined;
   view: DaemonView | undefined;
   private stopping: Promise<void> | undefined;
-  private readonly startedWallMs = Date.now();
   generation = 0;
 
   constructor(opts: DaemonOptions) {
