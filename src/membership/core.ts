@@ -284,7 +284,9 @@ function receive(s: Step, link: number, msg: Message): void {
   }
   const isStatus = type === 'status';
   if (p.generation === undefined) {
-    p.generation = hg;
+    // Only a status names a peer's generation: adopting it from another message that
+    // overtook the first status would make that status look like a healed partition.
+    if (isStatus) p.generation = hg;
   } else if (hg > p.generation) {
     if (!isStatus) return; // a restarted node announces its new generation with a status first
     s.events.push({ kind: 'restart', node: p.name, generation: hg });

@@ -9,6 +9,7 @@ import { getString } from '../codec/model.js';
 import { type Random, seededRandom } from '../lib/random.js';
 import { createMembership, step } from '../membership/core.js';
 import type {
+  Delivered,
   Env,
   Input,
   MembershipConfig,
@@ -34,6 +35,16 @@ export interface SimOptions {
   readonly maxRexmitDelayMs?: number;
   /** One-way delivery delay range in ms. */
   readonly delayMs?: readonly [number, number];
+}
+
+/** A layer above membership on one simulated node (the resource manager, in the RM simulator). */
+export interface SimUpper {
+  /** Called after every membership step of its node, with what that step produced. */
+  onOutput(events: readonly MembershipEvent[], deliveries: readonly Delivered[]): void;
+  /** Its next deadline (virtual ms), or Infinity. */
+  wakeAtMs(): number;
+  /** Called at (or after) that deadline. */
+  tick(): void;
 }
 
 export interface SimEvent {
@@ -86,6 +97,7 @@ export class SimCluster {
   private pending: Pending[] = [];
   private order = 0;
   private readonly faults = new Map<string, PathFault>();
+  private readonly uppers = new Map<string, SimUpper>();
 
   constructor(opts: SimOptions) {
     this.opts = opts;
@@ -150,13 +162,27 @@ export class SimCluster {
     for (const d of out.deliver) this.deliveries.push({ atMs: this.nowMs, node: n.name, ...d });
     for (const o of out.send) this.transmit(n.name, o.msg, o.rexmit === true);
     n.wakeAtMs = out.wakeAtMs;
+    this.uppers.get(n.name)?.onOutput(out.events, out.deliver);
     return out;
+  }
+
+  /** Put a layer on top of a node's membership (replaces any previous one). */
+  attach(name: string, upper: SimUpper | undefined): void {
+    if (upper) this.uppers.set(name, upper);
+    else this.uppers.delete(name);
+  }
+
+  isUp(name: string): boolean {
+    const n = this.node(name);
+    return n.alive && !n.frozen;
   }
 
   private transmit(from: string, msg: Message, rexmit: boolean): void {
     this.wire.push({ atMs: this.nowMs, from, msg, rexmit });
     const [lo, hi] = this.opts.delayMs ?? [1, 5];
-    for (const to of this.nodes.keys()) {
+    for (const [to, target] of this.nodes) {
+      // A crashed node's socket buffers vanish with it; a frozen one keeps them.
+      if (!target.alive) continue;
       for (let link = 0; link < this.opts.media.length; link++) {
         if (to === from) continue;
         const f = this.faults.get(`${from}>${to}#${link}`);
@@ -234,7 +260,10 @@ export class SimCluster {
   runUntil(untilMs: number): void {
     for (;;) {
       let next = untilMs;
-      for (const n of this.nodes.values()) if (n.alive && !n.frozen) next = Math.min(next, n.wakeAtMs);
+      for (const n of this.nodes.values()) {
+        if (!n.alive || n.frozen) continue;
+        next = Math.min(next, n.wakeAtMs, this.uppers.get(n.name)?.wakeAtMs() ?? Number.POSITIVE_INFINITY);
+      }
       let frame: Pending | undefined;
       for (const p of this.pending) {
         const to = this.nodes.get(p.to)!;
@@ -254,7 +283,10 @@ export class SimCluster {
       }
       this.nowMs = Math.max(this.nowMs, next);
       for (const n of this.nodes.values()) {
-        if (n.alive && !n.frozen && n.wakeAtMs <= this.nowMs) this.apply(n, { kind: 'tick' });
+        if (!n.alive || n.frozen) continue;
+        if (n.wakeAtMs <= this.nowMs) this.apply(n, { kind: 'tick' });
+        const upper = this.uppers.get(n.name);
+        if (upper && upper.wakeAtMs() <= this.nowMs) upper.tick();
       }
     }
   }

@@ -1,0 +1,1030 @@
+// Part: the resource ownership protocol of heartbeat 3.0.6's v1 resource manager
+// (heartbeat/hb_resource.c; shared spec heartbeat-rm-cli.md §5, heartbeat-wire.md §8):
+// starting/resource negotiation, takeover of a dead or departing peer, the ask_resources
+// standby hand-over (hb_standby, hb_takeover, auto failback), legacy ip-request, shutdown.
+//
+// Deterministic and free of I/O, like the membership core: membership events, cluster
+// messages, operator commands, finished work and time come in; messages to send, resource
+// work for the executor, log lines and the next wake-up go out.
+
+import type { AutoFailback } from '../config/model.js';
+import { assert } from '../lib/assert.js';
+import {
+  ALL,
+  FOREIGN,
+  type Holdings,
+  holdWord,
+  LOCAL,
+  type LogLine,
+  mirror,
+  type OutMessage,
+  parseHold,
+  type ResourceState,
+  type StandbyPhase,
+  type WorkItem,
+  type WorkPurpose,
+  type WorkResult,
+} from './model.js';
+
+export interface OwnershipConfig {
+  readonly localNode: string;
+  /** All normal nodes, ha.cf order. The protocol's local/foreign classes are two-node concepts. */
+  readonly nodes: readonly string[];
+  readonly mode: AutoFailback;
+  /** Resource groups in haresources order: key and preferred node. */
+  readonly groups: readonly { readonly key: string; readonly node: string }[];
+  /** A STONITH device is configured (the fence hook runs before takeover). */
+  readonly stonith: boolean;
+  /** heartbeat's RQSTDELAY: both nodes started together, nobody stable. */
+  readonly rqstDelayMs?: number;
+  /** No `other` within this time: "No reply to standby request". */
+  readonly standbyReplyMs?: number;
+  /** A standby transfer may take this long. */
+  readonly standbyTransferMs?: number;
+  /** Auto failback is retried this often while its conditions are not met. */
+  readonly failbackRetryMs?: number;
+  /** heartbeat hands a group whose start failed to the peer after 30 s. */
+  readonly startFailureHandoverMs?: number;
+  /** A failed STONITH reset is retried after this long. */
+  readonly fenceRetryMs?: number;
+  /** Process id for heartbeat's "shutdown in progress (PID)" line. */
+  readonly pid?: number;
+}
+
+export type OwnershipInput =
+  | { readonly kind: 'commUp' }
+  | { readonly kind: 'peerDead'; readonly node: string; readonly everHeard: boolean }
+  | { readonly kind: 'peerRestart'; readonly node: string }
+  /** A peer's membership status changed (init, up, active, dead). */
+  | { readonly kind: 'peerStatus'; readonly node: string; readonly status: string }
+  | { readonly kind: 'partitionHealed'; readonly node: string }
+  | { readonly kind: 'message'; readonly from: string; readonly fields: Readonly<Record<string, string>> }
+  /** hb_standby SET on this node. */
+  | { readonly kind: 'standby'; readonly set: 'all' | 'local' | 'foreign' | 'failback' }
+  /** hb_takeover SET on this node. */
+  | { readonly kind: 'takeover'; readonly set: 'all' | 'local' | 'foreign' | 'failback' }
+  | { readonly kind: 'shutdown' }
+  | { readonly kind: 'workDone'; readonly result: WorkResult }
+  | { readonly kind: 'tick' };
+
+export interface OwnershipOutput {
+  readonly send: OutMessage[];
+  readonly work: WorkItem[];
+  readonly log: LogLine[];
+  /** Shutdown finished (resources released, shutdone sent): the daemon may exit. */
+  readonly shutdownComplete: boolean;
+  /** The operator's standby/takeover request: was it sent? (for the CLI) */
+  readonly requestAccepted?: { readonly accepted: boolean; readonly message: string };
+  readonly wakeAtMs: number;
+}
+
+interface PendingWork {
+  readonly item: WorkItem;
+  readonly standbySet?: Holdings;
+  readonly requester?: string;
+}
+
+export interface OwnershipState {
+  readonly cfg: OwnershipConfig;
+  commUp: boolean;
+  rstate: ResourceState;
+  /** What this node holds (heartbeat's i_hold). */
+  iHold: Holdings;
+  /** What the peer last announced it holds, from its point of view. */
+  otherHolds: Holdings;
+  otherStable: boolean;
+  standby: { phase: StandbyPhase; set: Holdings; requester: string; deadlineMs: number } | undefined;
+  rqstDelayAtMs: number | undefined;
+  /** Peers currently considered alive / dead / gone after shutdone. */
+  readonly deadPeers: Set<string>;
+  readonly departedPeers: Set<string>;
+  readonly everHeard: Set<string>;
+  /** Membership status of each peer, as last reported. */
+  readonly peerStatus: Map<string, string>;
+  /** Deaths seen before comm-up, handled once comm-up comes. */
+  readonly pendingDeaths: string[];
+  /** Foreign groups were taken over (peer death or departure): auto failback may return them. */
+  tookOver: boolean;
+  failbackAtMs: number | undefined;
+  /** Work handed to the executor and not finished yet, by id. */
+  readonly inFlight: Map<number, PendingWork>;
+  nextWorkId: number;
+  shuttingDown: boolean;
+  shutdownQueued: boolean;
+  initialDone: boolean;
+  /** Groups whose start failed here, with the time to hand their class over. */
+  readonly handover: Map<string, number>;
+  /** Groups that could not be stopped: this node keeps them (never run twice). */
+  readonly stuck: Set<string>;
+  /** Failed fencing, retried at this time (heartbeat: every 5 s, forever). */
+  readonly fenceRetry: Map<string, number>;
+}
+
+const DEFAULTS = {
+  rqstDelayMs: 10_000,
+  standbyReplyMs: 10_000,
+  standbyTransferMs: 3_600_000,
+  failbackRetryMs: 1_000,
+  startFailureHandoverMs: 30_000,
+  fenceRetryMs: 5_000,
+};
+
+export function createOwnership(cfg: OwnershipConfig): OwnershipState {
+  assert(cfg.nodes.includes(cfg.localNode), 'local node must be configured');
+  return {
+    cfg,
+    commUp: false,
+    rstate: 'init',
+    iHold: 0,
+    otherHolds: 0,
+    otherStable: false,
+    standby: undefined,
+    rqstDelayAtMs: undefined,
+    deadPeers: new Set(),
+    departedPeers: new Set(),
+    everHeard: new Set(),
+    peerStatus: new Map(),
+    pendingDeaths: [],
+    tookOver: false,
+    failbackAtMs: undefined,
+    inFlight: new Map(),
+    nextWorkId: 1,
+    shuttingDown: false,
+    shutdownQueued: false,
+    initialDone: false,
+    handover: new Map(),
+    stuck: new Set(),
+    fenceRetry: new Map(),
+  };
+}
+
+class Out {
+  readonly send: OutMessage[] = [];
+  readonly work: WorkItem[] = [];
+  readonly log: LogLine[] = [];
+  shutdownComplete = false;
+  requestAccepted: { accepted: boolean; message: string } | undefined;
+  readonly st: OwnershipState;
+  readonly now: number;
+  constructor(st: OwnershipState, now: number) {
+    this.st = st;
+    this.now = now;
+  }
+  info(msg: string): void {
+    this.log.push({ level: 'info', msg });
+  }
+  warn(msg: string): void {
+    this.log.push({ level: 'warn', msg });
+  }
+  error(msg: string): void {
+    this.log.push({ level: 'error', msg });
+  }
+  crit(msg: string): void {
+    this.log.push({ level: 'crit', msg });
+  }
+  msg(...fields: (readonly [string, string])[]): void {
+    this.send.push({ fields });
+  }
+}
+
+const opt = (st: OwnershipState, k: keyof typeof DEFAULTS): number => st.cfg[k] ?? DEFAULTS[k];
+
+/** Advance the ownership core by one input. */
+export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: number): OwnershipOutput {
+  const o = new Out(st, nowMs);
+  switch (input.kind) {
+    case 'commUp':
+      commUp(o);
+      break;
+    case 'peerDead':
+      if (input.everHeard) st.everHeard.add(input.node);
+      peerDead(o, input.node);
+      break;
+    case 'peerRestart':
+      peerRestart(o, input.node);
+      break;
+    case 'peerStatus':
+      st.peerStatus.set(input.node, input.status);
+      if (input.status === 'up' || input.status === 'active') st.everHeard.add(input.node);
+      break;
+    case 'partitionHealed':
+      partitionHealed(o, input.node);
+      break;
+    case 'message':
+      st.everHeard.add(input.from);
+      onMessage(o, input.from, input.fields);
+      break;
+    case 'standby':
+      o.requestAccepted = requestStandby(o, input.set === 'failback' ? 'foreign' : input.set, 'operator');
+      break;
+    case 'takeover':
+      o.requestAccepted = requestTakeover(o, input.set);
+      break;
+    case 'shutdown':
+      shutdown(o);
+      break;
+    case 'workDone':
+      workDone(o, input.result);
+      break;
+    case 'tick':
+      break;
+  }
+  timers(o);
+  return {
+    send: o.send,
+    work: o.work,
+    log: o.log,
+    shutdownComplete: o.shutdownComplete,
+    ...(o.requestAccepted ? { requestAccepted: o.requestAccepted } : {}),
+    wakeAtMs: nextWake(st),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Helpers
+
+const nice = (st: OwnershipState): boolean => st.cfg.mode !== 'legacy';
+
+function peers(st: OwnershipState): string[] {
+  return st.cfg.nodes.filter((n) => n !== st.cfg.localNode);
+}
+
+function alivePeers(st: OwnershipState): string[] {
+  return peers(st).filter((p) => !st.deadPeers.has(p) && !st.departedPeers.has(p));
+}
+
+/** Group keys of class `h`, relative to node `relativeTo` (LOCAL = its own groups). */
+function keysOf(st: OwnershipState, h: Holdings, relativeTo: string = st.cfg.localNode): string[] {
+  return st.cfg.groups
+    .filter((g) => (g.node === relativeTo ? (h & LOCAL) !== 0 : (h & FOREIGN) !== 0))
+    .map((g) => g.key);
+}
+
+function keysOfNode(st: OwnershipState, node: string): string[] {
+  return st.cfg.groups.filter((g) => g.node === node).map((g) => g.key);
+}
+
+type WorkRequest = WorkItem extends infer W ? (W extends unknown ? Omit<W, 'id'> : never) : never;
+
+function schedule(o: Out, item: WorkRequest, extra: Omit<PendingWork, 'item'> = {}): WorkItem {
+  const full = { ...item, id: o.st.nextWorkId++ } as WorkItem;
+  o.st.inFlight.set(full.id, { item: full, ...extra });
+  o.work.push(full);
+  return full;
+}
+
+function busy(st: OwnershipState): boolean {
+  return st.inFlight.size > 0;
+}
+
+function announce(o: Out, info?: string): void {
+  const st = o.st;
+  if (!nice(st)) return;
+  const fields: [string, string][] = [
+    ['t', 'resource'],
+    ['rsc_hold', holdWord(st.iHold)],
+    ['rtype', 'full'],
+    // In transition (a standby hand-over, resource work running) heartbeat says 0.
+    ['isstable', st.rstate === 'stable' && !st.standby && !busy(st) ? '1' : '0'],
+  ];
+  if (info) fields.push(['info', info]);
+  o.msg(...fields);
+}
+
+function initialDone(o: Out, reason: string): void {
+  if (o.st.initialDone) return;
+  o.st.initialDone = true;
+  o.info(`Initial resource acquisition complete (${reason})`);
+}
+
+/** heartbeat's rscstatus: the holdings word, or `transition` while anything is in flux. */
+export function rscStatus(st: OwnershipState): 'none' | 'local' | 'foreign' | 'all' | 'transition' {
+  if (!nice(st)) return busy(st) ? 'transition' : 'none';
+  const stable =
+    (st.otherStable || alivePeers(st).length === 0) &&
+    !busy(st) &&
+    st.standby === undefined &&
+    (st.rstate === 'stable' || st.rstate === 'shutdown' || st.rstate === 'init');
+  return stable ? holdWord(st.iHold) : 'transition';
+}
+
+// ---------------------------------------------------------------------------------------
+// Start-up
+
+function commUp(o: Out): void {
+  const st = o.st;
+  if (st.commUp) return;
+  st.commUp = true;
+  if (!nice(st)) {
+    legacyRequestOwn(o, 'req_our_resources');
+  } else {
+    o.msg(['t', 'starting']);
+    st.rstate = 'starting';
+  }
+  for (const p of st.pendingDeaths.splice(0)) peerDead(o, p);
+}
+
+/** req_our_resources: take the local groups (each through a self-granted ip-request-resp). */
+function reqOurResources(o: Out): void {
+  const st = o.st;
+  const keys = keysOf(st, LOCAL);
+  st.iHold = (st.iHold | LOCAL) as Holdings;
+  if (keys.length === 0) {
+    o.info(`No local resources [ResourceManager listkeys ${st.cfg.localNode}] to acquire.`);
+    return;
+  }
+  for (const key of keys) {
+    o.msg(
+      ['t', 'ip-request-resp'],
+      ['dest', st.cfg.localNode],
+      ['ipaddr', key],
+      ['weown', 'yes'],
+      ['ok', 'OK'],
+    );
+  }
+  schedule(o, { kind: 'acquire', purpose: 'reqOurResources', keys, skipIfKeyRunning: true });
+}
+
+// ---------------------------------------------------------------------------------------
+// Messages
+
+function onMessage(o: Out, from: string, f: Readonly<Record<string, string>>): void {
+  const st = o.st;
+  const me = st.cfg.localNode;
+  const type = f['t'];
+  // heartbeat registers its resource handlers at comm-up: earlier messages are lost to it
+  // (the 10 s settle resolves the start-up). Only shutdone counts at any time.
+  if (!st.commUp && type !== 'shutdone') return;
+  switch (type) {
+    case 'starting':
+      if (from === me || !nice(st)) return;
+      if (st.rstate === 'starting') st.rstate = 'bothstarting';
+      st.otherStable = false;
+      announce(o);
+      return;
+    case 'resource':
+      if (!nice(st)) return;
+      onResource(o, from, f);
+      return;
+    case 'ask_resources':
+      onAskResources(o, from, f);
+      return;
+    case 'hb_takeover': {
+      if (from === me) return;
+      // The peer ran hb_takeover SET: we go standby with the complement (rc.d/hb_takeover).
+      const set = f['rsc_hold'];
+      const complement = set === 'local' ? 'foreign' : set === 'foreign' ? 'local' : 'all';
+      requestStandby(o, complement, from);
+      return;
+    }
+    case 'ip-request':
+      if (from === me) return;
+      onIpRequest(o, from, f['ipaddr'] ?? '');
+      return;
+    case 'ip-request-resp':
+      onIpRequestResp(o, from, f);
+      return;
+    case 'shutdone':
+      if (from === me) return;
+      peerDeparted(o, from);
+      return;
+    default:
+      return;
+  }
+}
+
+function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): void {
+  const st = o.st;
+  if (st.rstate === 'starting' || st.rstate === 'bothstarting') {
+    st.rstate = 'rscrcvd';
+    if (st.rqstDelayAtMs === undefined) st.rqstDelayAtMs = o.now + opt(st, 'rqstDelayMs');
+  }
+  if (from === st.cfg.localNode) return;
+  const hold = parseHold(f['rsc_hold']);
+  if (hold === undefined) {
+    o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in a resource message from ${from}`);
+    return;
+  }
+  st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
+  const stable = f['isstable'] === '1';
+  if (stable && !st.otherStable) {
+    o.info('remote resource transition completed.');
+    st.otherStable = true;
+    announce(o);
+  }
+  resolveOverlap(o, from, stable);
+  if (st.rstate !== 'stable' && st.rstate !== 'shutdown' && st.otherStable && st.commUp) {
+    o.info('remote resource transition completed.');
+    st.rstate = 'stable';
+    if ((st.otherHolds & FOREIGN) === 0) {
+      reqOurResources(o);
+    } else {
+      st.iHold = (st.iHold | 0) as Holdings;
+      o.info('Local Resource acquisition completed. (none)');
+    }
+    announce(o);
+    if (st.cfg.mode === 'off') initialDone(o, 'T_RESOURCES(them)');
+  }
+  audit(o);
+}
+
+/**
+ * After a split brain (a partition, or a node restarted while cut off) both nodes may hold
+ * the same groups. heartbeat only logs "Both machines own ... resources!" (and restarts on a
+ * detected partition). tsbeat resolves it: the node a group does not prefer releases it.
+ * Only on a stable announcement, so hand-overs in progress never trigger it.
+ */
+function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
+  const st = o.st;
+  if (!peerStable || st.rstate !== 'stable' || st.standby || busy(st) || st.shuttingDown || !nice(st)) return;
+  if ((st.iHold & mirror(st.otherHolds) & FOREIGN) === 0) return;
+  const release = keysOfNode(st, peer).filter((k) => !st.stuck.has(k));
+  st.iHold = (st.iHold & ~FOREIGN) as Holdings;
+  st.tookOver = false;
+  if (release.length === 0) return;
+  o.warn(
+    `both ${st.cfg.localNode} and ${peer} hold the groups ${peer} prefers (${release.join(' ')}): releasing them here so that none runs twice`,
+  );
+  schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer });
+}
+
+/** heartbeat's audit after each resource message, once both sides are stable. */
+function audit(o: Out): void {
+  const st = o.st;
+  if (st.rstate !== 'stable' || !st.otherStable || busy(st) || st.standby) return;
+  const theirs = mirror(st.otherHolds);
+  if ((st.iHold & theirs & LOCAL) !== 0 && keysOf(st, LOCAL).length > 0)
+    o.error('Both machines own our resources!');
+  if ((st.iHold & theirs & FOREIGN) !== 0 && keysOf(st, FOREIGN).length > 0)
+    o.error('Both machines own foreign resources!');
+  if (((st.iHold | theirs) & LOCAL) === 0 && keysOf(st, LOCAL).length > 0)
+    o.error('No one owns our local resources!');
+  if (((st.iHold | theirs) & FOREIGN) === 0 && keysOf(st, FOREIGN).length > 0)
+    o.error('No one owns foreign resources!');
+}
+
+// ---------------------------------------------------------------------------------------
+// Standby (ask_resources me / other / done)
+
+function secondsLeft(o: Out): number {
+  const s = o.st.standby;
+  return s ? Math.max(0, Math.round((s.deadlineMs - o.now) / 1000)) : 0;
+}
+
+function requestStandby(
+  o: Out,
+  set: 'all' | 'local' | 'foreign',
+  why: string,
+): { accepted: boolean; message: string } {
+  const st = o.st;
+  if (!nice(st)) {
+    o.info('Standby mode only implemented when nice_failback on');
+    return {
+      accepted: false,
+      message: 'Standby mode only implemented when nice_failback on (auto_failback is legacy)',
+    };
+  }
+  if (st.shuttingDown) return { accepted: false, message: 'shutdown in progress' };
+  if (why === 'operator') o.info(`Going standby [${set}].`);
+  o.msg(['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']);
+  return { accepted: true, message: `Going standby [${set}].` };
+}
+
+function requestTakeover(
+  o: Out,
+  set: 'all' | 'local' | 'foreign' | 'failback',
+): { accepted: boolean; message: string } {
+  const st = o.st;
+  if (!nice(st)) {
+    o.info('Standby mode only implemented when nice_failback on');
+    return {
+      accepted: false,
+      message: 'Standby mode only implemented when nice_failback on (auto_failback is legacy)',
+    };
+  }
+  if (alivePeers(st).length === 0)
+    return { accepted: false, message: 'no other node is up to hand resources over' };
+  o.msg(['t', 'hb_takeover'], ['rsc_hold', set]);
+  return { accepted: true, message: `asked the other node to give up [${set}]` };
+}
+
+function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>>): void {
+  const st = o.st;
+  const me = st.cfg.localNode;
+  const info = f['info'] ?? '';
+  const set = parseHold(f['rsc_hold']);
+  if (!nice(st)) {
+    if (info === 'me') o.info('Standby mode only implemented when nice_failback on');
+    return;
+  }
+  if (set === undefined) {
+    o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in ask_resources from ${from}`);
+    return;
+  }
+  if (st.shuttingDown) return;
+  const phase = st.standby?.phase ?? 'not';
+  switch (info) {
+    case 'me': {
+      if (phase !== 'not') {
+        o.warn(`Standby in progress- new request from ${from} ignored [${secondsLeft(o)} seconds left]`);
+        return;
+      }
+      if (!st.otherStable && alivePeers(st).length > 0) {
+        o.warn(`standby message [me] from ${from} ignored.  Other side is in flux.`);
+        return;
+      }
+      if (st.rstate !== 'stable' || busy(st)) {
+        o.warn(`standby message [me] from ${from} ignored.  local resources in flux.`);
+        return;
+      }
+      if (from !== me && st.deadPeers.has(from)) return;
+      o.info(`${from} wants to go standby [${holdWord(set)}]`);
+      if (from === me) {
+        st.standby = { phase: 'me', set, requester: me, deadlineMs: o.now + opt(st, 'standbyReplyMs') };
+      } else {
+        st.standby = {
+          phase: 'other',
+          set,
+          requester: from,
+          deadlineMs: o.now + opt(st, 'standbyTransferMs'),
+        };
+        o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'other']);
+      }
+      return;
+    }
+    case 'other': {
+      if (from === me) return;
+      if (phase !== 'me' || !st.standby) {
+        o.error(`Ignored standby message 'other' from ${from} in state ${phase}`);
+        return;
+      }
+      const s = st.standby;
+      o.info(`standby: ${from} can take our ${holdWord(s.set)} resources`);
+      st.standby = { ...s, phase: 'done', deadlineMs: o.now + opt(st, 'standbyTransferMs') };
+      st.iHold = (st.iHold & ~s.set) as Holdings;
+      announce(o, 'standby');
+      o.info(`give up ${holdWord(s.set)} HA resources (standby).`);
+      schedule(
+        o,
+        { kind: 'release', purpose: 'standbyRelease', keys: keysOf(st, s.set) },
+        { standbySet: s.set, requester: me },
+      );
+      return;
+    }
+    case 'done': {
+      const s = st.standby;
+      if (!s) {
+        // The survivor of a departed peer sends `done` without a prior exchange; nothing to do.
+        return;
+      }
+      if (from === me) {
+        if (s.requester === me) {
+          o.info(`Local standby process completed [${holdWord(s.set)}].`);
+        } else {
+          o.info(`Standby resource acquisition done [${holdWord(s.set)}].`);
+          st.standby = undefined;
+          announce(o);
+          initialDone(o, 'auto_failback');
+          tryFailbackLater(o);
+        }
+        return;
+      }
+      if (s.requester === me) {
+        o.info(`Other node completed standby takeover of ${holdWord(s.set)} resources.`);
+        st.standby = undefined;
+        if ((st.iHold & FOREIGN) === 0) st.tookOver = false;
+        announce(o);
+        return;
+      }
+      if (s.requester === from) {
+        // We are the taker: acquire the groups the requester gave up (the same groups,
+        // named from its side).
+        const mine = mirror(s.set);
+        o.info(`standby: acquire [${holdWord(s.set)}] resources from ${from}`);
+        o.info(`acquire ${holdWord(mine)} HA resources (standby).`);
+        st.iHold = (st.iHold | mine) as Holdings;
+        schedule(
+          o,
+          {
+            kind: 'acquire',
+            purpose: 'standbyAcquire',
+            keys: keysOf(st, s.set, from),
+            skipIfKeyRunning: false,
+          },
+          { standbySet: s.set, requester: from },
+        );
+        return;
+      }
+      o.error(`Ignored standby message 'done' from ${from} in state ${phase}`);
+      return;
+    }
+    default:
+      o.error(`Ignored standby message '${info}' from ${from} in state ${phase}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Peers going away and coming back
+
+function peerDead(o: Out, node: string): void {
+  const st = o.st;
+  if (!st.commUp) {
+    if (!st.pendingDeaths.includes(node)) st.pendingDeaths.push(node);
+    st.deadPeers.add(node);
+    return;
+  }
+  st.deadPeers.add(node);
+  if (st.standby) {
+    o.info('Cancelling pending standby operation');
+    st.standby = undefined;
+  }
+  if (st.departedPeers.has(node)) {
+    // It said goodbye (shutdone) and we already took its groups.
+    o.info(`Dead node ${node} gave up resources.`);
+    o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
+    return;
+  }
+  const needFence = !st.everHeard.has(node) || (nice(st) ? st.otherHolds !== 0 : true);
+  st.otherHolds = 0;
+  st.otherStable = true;
+  if (needFence && st.cfg.stonith) {
+    schedule(o, { kind: 'fence', purpose: 'fence', node });
+    return;
+  }
+  if (needFence) {
+    o.warn('No STONITH device configured.');
+    o.warn('Shared disks are not protected.');
+    o.msg(['t', 'stonith'], ['node', node], ['result', 'n_stnth']);
+  } else {
+    o.info(`Dead node ${node} gave up resources.`);
+    o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
+  }
+  takeOver(o, node, 'mach_down');
+}
+
+/** Take the groups of a dead or departed node, and make sure we hold our own. */
+function takeOver(o: Out, node: string, reason: 'mach_down' | 'shutdone'): void {
+  const st = o.st;
+  if (st.shuttingDown) {
+    o.info('Resource takeover cancelled - shutdown in progress.');
+    return;
+  }
+  o.info(`Resources being acquired from ${node}.`);
+  if (st.rstate !== 'stable' && nice(st)) st.rstate = 'stable';
+  st.rqstDelayAtMs = undefined;
+  const theirs = keysOfNode(st, node);
+  const own = (st.iHold & LOCAL) === 0 ? keysOf(st, LOCAL) : [];
+  if (nice(st)) {
+    st.iHold = (st.iHold |
+      LOCAL |
+      (theirs.length > 0 || st.cfg.nodes.length === 2 ? FOREIGN : 0)) as Holdings;
+  }
+  st.tookOver = true;
+  const keys = [...own, ...theirs];
+  if (own.length > 0) {
+    for (const key of own) {
+      o.msg(
+        ['t', 'ip-request-resp'],
+        ['dest', st.cfg.localNode],
+        ['ipaddr', key],
+        ['weown', 'yes'],
+        ['ok', 'OK'],
+      );
+    }
+  }
+  schedule(o, {
+    kind: 'acquire',
+    purpose: reason === 'mach_down' ? 'machDown' : 'shutdownAcquire',
+    keys,
+    skipIfKeyRunning: true,
+    peer: node,
+  });
+}
+
+function peerDeparted(o: Out, node: string): void {
+  const st = o.st;
+  o.info(`Received shutdown notice from '${node}'.`);
+  st.departedPeers.add(node);
+  st.otherHolds = 0;
+  st.otherStable = true;
+  if (st.standby) {
+    o.info('Cancelling pending standby operation');
+    st.standby = undefined;
+  }
+  if (!st.commUp) return;
+  if (nice(st)) {
+    const missing = (ALL & ~st.iHold) as Holdings;
+    if (missing !== 0) o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(missing)], ['info', 'done']);
+  }
+  takeOver(o, node, 'shutdone');
+}
+
+function peerRestart(o: Out, node: string): void {
+  const st = o.st;
+  st.fenceRetry.delete(node);
+  const wasGone = st.deadPeers.delete(node) || st.departedPeers.delete(node);
+  st.otherStable = false;
+  st.otherHolds = 0;
+  // Tell the returning node what we hold: if a split brain left both holding the same
+  // groups (e.g. it restarted while cut off), the stable announcements resolve it.
+  if (wasGone && st.commUp && st.rstate === 'stable') announce(o);
+}
+
+/**
+ * Both sides of a healed partition may run the same groups. heartbeat makes both nodes
+ * release everything and restart (a ~20 s outage). tsbeat keeps service running: each node
+ * releases the groups that prefer the other node and keeps its own, so every group ends
+ * on exactly one node, its preferred one; then both re-announce.
+ */
+function partitionHealed(o: Out, node: string): void {
+  const st = o.st;
+  st.deadPeers.delete(node);
+  st.departedPeers.delete(node);
+  o.crit(`Cluster node ${node} returning after partition.`);
+  if (!st.commUp) return;
+  const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
+  st.otherStable = false;
+  st.otherHolds = 0;
+  if (nice(st)) st.iHold = (st.iHold & ~FOREIGN) as Holdings;
+  st.tookOver = false;
+  if (release.length === 0) {
+    announce(o);
+    return;
+  }
+  o.warn(
+    `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
+  );
+  schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
+}
+
+// ---------------------------------------------------------------------------------------
+// Legacy mode (auto_failback legacy): ip-request / ip-request-resp
+
+function legacyRequestOwn(o: Out, reason: string): void {
+  const st = o.st;
+  const keys = keysOf(st, LOCAL);
+  if (keys.length === 0) {
+    o.info(`No local resources [ResourceManager listkeys ${st.cfg.localNode}] to acquire.`);
+    return;
+  }
+  // heartbeat asks for its groups when another node is `active`, else takes them itself.
+  const othersActive = alivePeers(st).some((p) => st.peerStatus.get(p) === 'active');
+  for (const key of keys) {
+    if (othersActive) {
+      o.msg(['t', 'ip-request'], ['ipaddr', key]);
+    } else {
+      o.msg(
+        ['t', 'ip-request-resp'],
+        ['dest', st.cfg.localNode],
+        ['ipaddr', key],
+        ['weown', 'yes'],
+        ['ok', 'OK'],
+      );
+    }
+  }
+  if (!othersActive) {
+    schedule(o, { kind: 'acquire', purpose: 'legacyAcquire', keys, skipIfKeyRunning: true });
+    initialDone(o, reason);
+  }
+}
+
+function onIpRequest(o: Out, from: string, key: string): void {
+  const st = o.st;
+  if (!st.cfg.groups.some((g) => g.key === key)) return;
+  schedule(o, { kind: 'release', purpose: 'legacyRelease', keys: [key], peer: from });
+}
+
+function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string>>): void {
+  const st = o.st;
+  if (f['dest'] !== st.cfg.localNode) return;
+  const key = f['ipaddr'] ?? '';
+  if (from === st.cfg.localNode) return; // self-granted: the acquisition is already scheduled
+  if (!st.cfg.groups.some((g) => g.key === key)) return;
+  o.info(`received ip-request-resp ${key} ${f['ok'] ?? ''} ${f['weown'] ?? ''}`);
+  schedule(o, { kind: 'acquire', purpose: 'legacyAcquire', keys: [key], skipIfKeyRunning: false });
+  initialDone(o, 'ip-request-resp');
+}
+
+// ---------------------------------------------------------------------------------------
+// Shutdown
+
+function shutdown(o: Out): void {
+  const st = o.st;
+  if (st.shuttingDown) return;
+  if (busy(st)) {
+    if (!st.shutdownQueued) o.warn('Shutdown delayed until current resource activity finishes.');
+    st.shutdownQueued = true;
+    return;
+  }
+  st.shutdownQueued = false;
+  st.shuttingDown = true;
+  st.standby = undefined;
+  o.info(`Heartbeat shutdown in progress. (${st.cfg.pid ?? 0})`);
+  if (nice(st)) {
+    st.rstate = 'shutdown';
+    st.iHold = 0;
+    announce(o, 'shutdown');
+  }
+  o.info('Giving up all HA resources.');
+  schedule(o, { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) });
+}
+
+// ---------------------------------------------------------------------------------------
+// Work results
+
+function workDone(o: Out, r: WorkResult): void {
+  const st = o.st;
+  const pending = st.inFlight.get(r.id);
+  if (!pending) return;
+  st.inFlight.delete(r.id);
+  const item = pending.item;
+  for (const key of r.stopFailed) st.stuck.add(key);
+  for (const key of r.startFailed) {
+    o.crit(`Giving up resources due to failure of ${key}`);
+    st.handover.set(key, o.now + opt(st, 'startFailureHandoverMs'));
+  }
+  switch (item.purpose) {
+    case 'reqOurResources':
+      o.info('Local Resource acquisition completed.');
+      announce(o, 'req_our_resources()');
+      initialDone(o, st.cfg.mode === 'off' || st.tookOver ? 'T_RESOURCES(them)' : 'T_RESOURCES(us)');
+      break;
+    case 'machDown':
+    case 'shutdownAcquire':
+      if (nice(st)) {
+        announce(o, 'req_our_resources()');
+        o.msg(['t', 'resource'], ['rsc_hold', 'foreign'], ['info', 'mach_down']);
+      }
+      o.info(`mach_down takeover complete for node ${'peer' in item ? (item.peer ?? '') : ''}.`);
+      o.info('mach_down takeover complete.');
+      initialDone(o, 'mach_down');
+      break;
+    case 'standbyRelease': {
+      const set = pending.standbySet ?? 0;
+      if (r.stopFailed.length > 0) {
+        // Never hand over what still runs here: keep it, cancel the standby.
+        st.iHold = (st.iHold | set) as Holdings;
+        st.standby = undefined;
+        o.crit(
+          `standby of [${holdWord(set)}] aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps it`,
+        );
+        announce(o);
+        break;
+      }
+      o.info(`${holdWord(set)} HA resource release completed (standby).`);
+      o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'done']);
+      break;
+    }
+    case 'standbyAcquire': {
+      const set = pending.standbySet ?? 0;
+      o.info(`${holdWord(mirror(set))} HA resource acquisition completed (standby).`);
+      o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'done']);
+      break;
+    }
+    case 'shutdownRelease':
+      if (r.stopFailed.length > 0) {
+        st.shuttingDown = false;
+        st.rstate = 'stable';
+        st.iHold = ALL;
+        o.crit(
+          `shutdown aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps holding it (fix it, then run "tsbeat stop" again)`,
+        );
+        announce(o);
+        break;
+      }
+      o.info('All HA resources relinquished.');
+      o.msg(['t', 'shutdone'], ['st', 'dead']);
+      o.shutdownComplete = true;
+      break;
+    case 'legacyRelease': {
+      if (item.kind === 'release' && item.peer) {
+        const kept = r.stopFailed.length > 0;
+        o.msg(
+          ['t', 'ip-request-resp'],
+          ['dest', item.peer],
+          ['ipaddr', item.keys[0] ?? ''],
+          ['weown', kept ? 'no' : 'yes'],
+          ['ok', kept ? 'NO' : 'OK'],
+        );
+      }
+      break;
+    }
+    case 'legacyAcquire':
+      break;
+    case 'partitionRelease':
+      announce(o);
+      break;
+    case 'fence': {
+      if (item.kind !== 'fence') break;
+      if (r.fenced) {
+        o.msg(['t', 'stonith'], ['node', item.node], ['result', 'OK']);
+        takeOver(o, item.node, 'mach_down');
+      } else {
+        o.error(`STONITH of ${item.node} failed.  Retrying...`);
+        o.msg(['t', 'stonith'], ['node', item.node], ['result', 'bad']);
+        st.fenceRetry.set(item.node, o.now + opt(st, 'fenceRetryMs'));
+      }
+      break;
+    }
+  }
+  if (st.shutdownQueued && !busy(st)) shutdown(o);
+  tryFailbackLater(o);
+}
+
+// ---------------------------------------------------------------------------------------
+// Timers
+
+function tryFailbackLater(o: Out): void {
+  const st = o.st;
+  if (st.cfg.mode === 'on' && st.tookOver && (st.iHold & FOREIGN) !== 0 && st.failbackAtMs === undefined) {
+    st.failbackAtMs = o.now;
+  }
+}
+
+function timers(o: Out): void {
+  const st = o.st;
+  if (st.rqstDelayAtMs !== undefined && o.now >= st.rqstDelayAtMs) {
+    st.rqstDelayAtMs = undefined;
+    if (st.rstate === 'rscrcvd') {
+      st.rstate = 'stable';
+      o.info('local resource transition completed.');
+      // heartbeat takes its groups unconditionally here (both nodes started empty). If the
+      // peer said it holds them, starting them too would run them twice: leave them there.
+      if ((st.otherHolds & FOREIGN) === 0) reqOurResources(o);
+      else o.info('Local Resource acquisition completed. (none)');
+      announce(o);
+      if (keysOf(st, LOCAL).length === 0) initialDone(o, 'T_RESOURCES(us)');
+    }
+  }
+  if (st.standby && o.now >= st.standby.deadlineMs) {
+    if (st.standby.phase === 'me') o.warn('No reply to standby request.  Standby request cancelled.');
+    else o.warn(`Standby transfer with ${st.standby.requester} timed out; standby cancelled.`);
+    st.standby = undefined;
+    // Out of transition again: say so, or a peer waiting for our stable word waits forever.
+    announce(o);
+  }
+  for (const [node, at] of st.fenceRetry) {
+    if (o.now < at) continue;
+    st.fenceRetry.delete(node);
+    if (st.deadPeers.has(node)) schedule(o, { kind: 'fence', purpose: 'fence', node });
+  }
+  // A group that failed to start here goes to the peer: a standby of its class.
+  for (const [key, at] of st.handover) {
+    if (o.now < at) continue;
+    st.handover.delete(key);
+    const g = st.cfg.groups.find((x) => x.key === key);
+    if (!g || alivePeers(st).length === 0 || !nice(st)) continue;
+    requestStandby(o, g.node === st.cfg.localNode ? 'local' : 'foreign', 'start-failure');
+  }
+  // Auto failback: give foreign groups back once their node is back and both are stable.
+  if (st.failbackAtMs !== undefined && o.now >= st.failbackAtMs) {
+    st.failbackAtMs = undefined;
+    if (st.cfg.mode === 'on' && st.tookOver && (st.iHold & FOREIGN) !== 0 && !st.shuttingDown) {
+      const ready =
+        st.rstate === 'stable' &&
+        st.otherStable &&
+        !st.standby &&
+        !busy(st) &&
+        alivePeers(st).length > 0 &&
+        st.commUp;
+      if (ready && alivePeers(st).some((p) => st.everHeard.has(p))) {
+        o.msg(['t', 'ask_resources'], ['rsc_hold', 'foreign'], ['info', 'me']);
+      } else {
+        st.failbackAtMs = o.now + opt(st, 'failbackRetryMs');
+      }
+    }
+  }
+}
+
+function nextWake(st: OwnershipState): number {
+  let at = Number.POSITIVE_INFINITY;
+  if (st.rqstDelayAtMs !== undefined) at = Math.min(at, st.rqstDelayAtMs);
+  if (st.standby) at = Math.min(at, st.standby.deadlineMs);
+  if (st.failbackAtMs !== undefined) at = Math.min(at, st.failbackAtMs);
+  for (const t of st.handover.values()) at = Math.min(at, t);
+  for (const t of st.fenceRetry.values()) at = Math.min(at, t);
+  return at;
+}
+
+/** For status views. */
+export function ownershipSummary(st: OwnershipState): {
+  state: ResourceState;
+  iHold: string;
+  otherHolds: string;
+  otherStable: boolean;
+  standby: string;
+  busy: boolean;
+} {
+  return {
+    state: st.rstate,
+    iHold: holdWord(st.iHold),
+    otherHolds: holdWord(st.otherHolds),
+    otherStable: st.otherStable,
+    standby: st.standby
+      ? `${st.standby.phase} [${holdWord(st.standby.set)}] for ${st.standby.requester}`
+      : 'none',
+    busy: busy(st),
+  };
+}
+
+export type { WorkPurpose };
