@@ -2,11 +2,14 @@
 // media, the membership shell, the local API, signals, and a clean shutdown.
 
 import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { ResourceRunner, scriptEnvironment } from '../agents/runner.js';
 import type { Config } from '../config/model.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { systemClock } from '../lib/clock.js';
 import { seededRandom } from '../lib/random.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
+import { ResourceManager } from '../resources/manager.js';
 import { ClusterNode, logMediumEvent } from './cluster-node.js';
 import { createLog, type Log } from './log.js';
 import { buildMedia, linkName, UnsupportedMediumError } from './media-factory.js';
@@ -32,9 +35,10 @@ export class Daemon {
   readonly log: Log;
   private media: Medium[] = [];
   private node: ClusterNode | undefined;
+  private rm: ResourceManager | undefined;
   private api: ApiServers | undefined;
   view: DaemonView | undefined;
-  private stopping: Promise<void> | undefined;
+  private stopping: Promise<boolean> | undefined;
   generation = 0;
 
   constructor(opts: DaemonOptions) {
@@ -106,14 +110,20 @@ export class Daemon {
       random: seededRandom(Number(process.hrtime.bigint() % 2_147_483_647n)),
       log,
     });
-    this.node.onDeliver((d) => {
-      if (d.type === 'shutdone' && d.from !== config.localNode)
-        log.info(`Received shutdown notice from '${d.from}'.`);
-    });
+    this.rm = this.createResourceManager(this.node);
+    const rm = this.rm;
+    this.node.onEvent((e) => rm.onMembershipEvent(e));
+    this.node.onDeliver((d) => rm.onDelivered(d));
     this.node.start();
 
     const view = new DaemonView(VERSION, config, this.node);
     this.view = view;
+    view.resources = {
+      rscStatus: () => rm.rscStatus(),
+      groups: () => rm.groups(),
+      standby: async (set) => rm.standby(set),
+      takeover: async (set) => rm.takeover(set),
+    };
     this.node.onEvent((e) => {
       switch (e.kind) {
         case 'nodeStatus':
@@ -139,16 +149,78 @@ export class Daemon {
     log.info(`local API listening on ${paths.socket}`);
   }
 
-  /** Graceful stop: tell the peers (shutdone), linger a moment, close everything. */
-  stop(reason: string): Promise<void> {
+  /** heartbeat's resource layer over the membership shell, with its scripts and environment. */
+  private createResourceManager(node: ClusterNode): ResourceManager {
+    const { config } = this.opts;
+    const h = config.haCf;
+    const log = this.log;
+    const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
+    const stopRetryMax = Number.parseInt(envValue('STOPRETRYMAX') ?? '10', 10);
+    const timeoutS = Number.parseInt(envValue('TSBEAT_RESOURCE_TIMEOUT') ?? '', 10);
+    const runner = new ResourceRunner({
+      scriptDirs: [join(config.dir, 'resource.d'), '/etc/init.d'],
+      env: scriptEnvironment({
+        localNode: config.localNode,
+        dir: config.dir,
+        params: h.params,
+        env: h.env,
+        ...(h.logfile !== undefined ? { logfile: h.logfile } : {}),
+        ...(h.debugfile !== undefined ? { debugfile: h.debugfile } : {}),
+        ...(h.logfacility !== undefined ? { logfacility: h.logfacility } : {}),
+        niceFailback: h.autoFailback !== 'legacy',
+      }),
+      log: (level, message) => log[level](message),
+      ...(Number.isFinite(timeoutS) && timeoutS > 0
+        ? { timeoutMs: { start: timeoutS * 1000, stop: timeoutS * 1000 } }
+        : {}),
+    });
+    for (const g of config.groups) {
+      for (const r of g.resources) {
+        const where = runner.locate(r.script);
+        if (!where)
+          log.warn(
+            `resource ${r.spec}: no script ${r.script} in ${join(config.dir, 'resource.d')} or /etc/init.d; starting it will fail`,
+          );
+      }
+    }
+    return new ResourceManager({
+      config,
+      runner: { run: (resource, action, signal) => runner.run(resource, action, signal) },
+      send: (msg) => node.send(msg),
+      log: {
+        debug: (m) => log.debug(m),
+        info: (m) => log.info(m),
+        warn: (m) => log.warn(m),
+        error: (m) => log.error(m),
+        crit: (m) => log.crit(m),
+      },
+      clock: systemClock,
+      everHeard: (n) => node.state.peers.get(n)?.heard ?? false,
+      ...(Number.isFinite(stopRetryMax) ? { stopRetryMax } : {}),
+    });
+  }
+
+  /**
+   * Graceful stop: give every group up (right to left), tell the peers (shutdone), keep
+   * heartbeating a moment so they hear it, close everything. Resolves false when the
+   * shutdown was refused because a resource would not stop (the daemon keeps running).
+   */
+  stop(reason: string): Promise<boolean> {
     if (!this.stopping) this.stopping = this.doStop(reason);
     return this.stopping;
   }
 
-  private async doStop(reason: string): Promise<void> {
+  private async doStop(reason: string): Promise<boolean> {
     const log = this.log;
-    log.info(`Heartbeat shutdown in progress. (${process.pid}) [${reason}]`);
-    if (this.node) {
+    log.info(`shutdown requested (${reason})`);
+    if (this.rm && this.node) {
+      const done = await this.rm.shutdown();
+      if (!done) {
+        this.stopping = undefined;
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, SHUTDOWN_LINGER_MS));
+    } else if (this.node) {
       this.node.send({
         fields: [
           { name: 't', kind: 'string', value: Buffer.from('shutdone') },
@@ -156,13 +228,15 @@ export class Daemon {
         ],
       });
       await new Promise((r) => setTimeout(r, SHUTDOWN_LINGER_MS));
-      this.node.stop();
     }
+    this.rm?.close();
+    this.node?.stop();
     await this.api?.close();
     await this.closeMedia();
     removePidFile(this.opts.paths.pidFile, process.pid);
     log.info(`${this.opts.config.localNode} Heartbeat shutdown complete.`);
     log.close();
+    return true;
   }
 
   private async closeMedia(): Promise<void> {

@@ -284,8 +284,8 @@ describe('failures', () => {
     s.shutdown('ra2');
     s.runFor(5_000);
     expect(s.rm.get('ra2')!.shutdownComplete).toBe(false);
-    expect(s.where().ra2).toContain('B');
-    expect(s.where().ra1).not.toContain('B');
+    expect(s.where()['ra2']).toContain('B');
+    expect(s.where()['ra1']).not.toContain('B');
     expect(s.logOf('ra2').join('\n')).toMatch(/shutdown aborted: B could not be stopped/);
   });
 });
