@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
 import { daemonPaths } from '../daemon/paths.js';
 import { runningPid } from '../daemon/pidfile.js';
+import { ApiUnavailableError, apiCall } from '../ipc/client.js';
 import { formatDiagnostic, sortDiagnostics } from '../lib/diagnostic.js';
 
 export const START_USAGE = `usage: tsbeat start [-c DIR] [--node NAME] [-f|--foreground] [--log-json]
@@ -171,5 +172,38 @@ export async function stopMain(argv: string[]): Promise<number> {
   for (;;) {
     await new Promise((r) => setTimeout(r, 100));
     if (runningPid(paths.pidFile) !== pid) return 0;
+  }
+}
+export async function statusMain(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const paths = daemonPaths();
+  try {
+    const r = await apiCall(paths.socket, 'status');
+    if (!r.ok) {
+      process.stderr.write(`tsbeat: ${r.error.message}\n`);
+      return 1;
+    }
+    if (json) {
+      process.stdout.write(`${JSON.stringify(r.result, null, 2)}\n`);
+      return 0;
+    }
+    const s = r.result as {
+      node: string;
+      generation: number;
+      nodes: { name: string; status: string; links: { name: string; status: string }[] }[];
+    };
+    process.stdout.write(`tsbeat on ${s.node} (generation ${s.generation})\n`);
+    for (const n of s.nodes) {
+      process.stdout.write(
+        `  ${n.name.padEnd(16)} ${n.status.padEnd(7)} ${n.links.map((l) => `${l.name}:${l.status}`).join(' ')}\n`,
+      );
+    }
+    return 0;
+  } catch (e) {
+    if (e instanceof ApiUnavailableError) {
+      process.stderr.write(`tsbeat: ${e.message}\n`);
+      return 3;
+    }
+    throw e;
   }
 }
