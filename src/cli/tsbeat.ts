@@ -23,6 +23,10 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     load: () => import('./daemon-cmds.js').then((m) => ({ main: m.statusMain })),
   },
   wire: { summary: 'decode and verify heartbeat frames', load: () => import('./wire.js') },
+  fence: {
+    summary: 'check the STONITH device (status, hosts; optionally a real reset)',
+    load: () => import('./fence.js'),
+  },
 };
 
 export const USAGE = `usage: tsbeat <command> [options]

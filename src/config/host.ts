@@ -36,6 +36,8 @@ export interface HostEnv {
   haClusterUdpPort(): number | undefined;
   /** STONITH device types cluster-glue provides, or undefined when it is not installed. */
   stonithTypes(): readonly string[] | undefined;
+  /** The parameter names a STONITH type takes, in order (`stonith -t TYPE -n`). */
+  stonithParamNames?(type: string): readonly string[] | undefined;
 }
 
 function run(cmd: string, args: readonly string[]): string | undefined {
@@ -156,6 +158,10 @@ export function systemHost(): HostEnv {
     },
     udpServiceName: (port) => loadServices().byPort.get(port),
     haClusterUdpPort: () => loadServices().haCluster,
+    stonithParamNames: (type) => {
+      const out = run('stonith', ['-t', type, '-n']);
+      return out === undefined ? undefined : out.split(/\s+/).filter(Boolean);
+    },
     stonithTypes: () => {
       if (stonith !== null) return stonith;
       const out = run('stonith', ['-L']);

@@ -187,6 +187,18 @@ export function validateHost(input: ValidateInput, host: HostEnv): Diagnostic[] 
           : '"stonith -L" lists the installed types',
       );
     }
+    if (s.kind === 'stonith_host' && types?.includes(s.type)) {
+      const names = host.stonithParamNames?.(s.type);
+      const given = s.params.split(/\s+/).filter(Boolean).length;
+      if (names && names.length > 0 && given < names.length) {
+        err(
+          haCfFile,
+          p,
+          `stonith_host: device ${s.type} takes ${names.length} parameters (${names.join(' ')}), ${given} given`,
+          `"stonith -t ${s.type} -h" explains them`,
+        );
+      }
+    }
     if (s.kind === 'stonith' && host.pathKind(s.configFile) !== 'file') {
       err(haCfFile, p, `stonith ${s.type}: cannot read configuration file ${s.configFile}`);
     }

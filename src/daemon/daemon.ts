@@ -9,7 +9,8 @@ import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { systemClock } from '../lib/clock.js';
 import { seededRandom } from '../lib/random.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
-import { ResourceManager } from '../resources/manager.js';
+import { type Fencer, ResourceManager } from '../resources/manager.js';
+import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
 import { ClusterNode, logMediumEvent } from './cluster-node.js';
 import { createLog, type Log } from './log.js';
 import { buildMedia, linkName, UnsupportedMediumError } from './media-factory.js';
@@ -183,9 +184,12 @@ export class Daemon {
           );
       }
     }
+    const fencer = this.createFencer();
     return new ResourceManager({
       config,
       runner: { run: (resource, action, signal) => runner.run(resource, action, signal) },
+      ...(fencer ? { fencer } : {}),
+      takeoverWithoutFencing: /^(yes|true|on|1)$/i.test(envValue('TSBEAT_TAKEOVER_WITHOUT_FENCING') ?? ''),
       send: (msg) => node.send(msg),
       log: {
         debug: (m) => log.debug(m),
@@ -199,6 +203,39 @@ export class Daemon {
       ...(Number.isFinite(stopRetryMax) ? { stopRetryMax } : {}),
     });
   }
+
+  /** The STONITH device of ha.cf (the last applicable line wins, as in heartbeat). */
+  private createFencer(): (Fencer & { fencer: StonithFencer }) | undefined {
+    const { config } = this.opts;
+    const h = config.haCf;
+    const device = h.stonith.at(-1);
+    if (!device) return undefined;
+    const log = this.log;
+    const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
+    const delayS = Number.parseFloat(envValue('TSBEAT_FENCE_DELAY') ?? '5');
+    const command = findStonithCommand();
+    const fencer = new StonithFencer({
+      device,
+      localNode: config.localNode,
+      preferredSurvivor: (envValue('TSBEAT_PREFERRED_SURVIVOR') ?? h.nodes[0] ?? '').toLowerCase(),
+      delayMs: Number.isFinite(delayS) ? Math.max(0, delayS * 1000) : 5000,
+      log: (level, message) => log[level](message),
+      ...(command ? { stonithCommand: command } : {}),
+    });
+    this.fencer = fencer;
+    log.info(`STONITH device: ${fencer.describe()}`);
+    void fencer.status().then((r) => {
+      log.info(`Checking status of STONITH device [${device.type}]`);
+      if (r.ok) log.info(`STONITH device [${device.type}] is operational.`);
+      else {
+        log.error('STONITH status operation failed.');
+        log.info(`This may mean that the STONITH device has failed! (${r.detail})`);
+      }
+    });
+    return { configured: true, fence: (node) => fencer.fence(node), fencer };
+  }
+
+  fencer: StonithFencer | undefined;
 
   /**
    * Graceful stop: give every group up (right to left), tell the peers (shutdone), keep

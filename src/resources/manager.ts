@@ -6,6 +6,7 @@ import { type Actor, createActor, fromPromise } from 'xstate';
 import type { Message } from '../codec/model.js';
 import { getString, stringField } from '../codec/model.js';
 import type { Config, ResourceConfig } from '../config/model.js';
+import { SHARED_STORAGE } from '../config/validate.js';
 import type { GroupInfo, ResourceSet, RscStatusWord, StandbyResult } from '../ipc/view.js';
 import type { Clock } from '../lib/clock.js';
 import type { Delivered, MembershipEvent } from '../membership/model.js';
@@ -60,6 +61,8 @@ export interface ResourceManagerOptions {
   readonly everHeard: (node: string) => boolean;
   readonly stopRetryMax?: number;
   readonly stopRetryDelayMs?: number;
+  /** Take over shared-storage groups of a dead peer that could not be fenced (heartbeat does). */
+  readonly takeoverWithoutFencing?: boolean;
   /** Protocol timers, shortened in tests. */
   readonly timers?: Partial<
     Pick<
@@ -91,8 +94,13 @@ export class ResourceManager {
       localNode: config.localNode,
       nodes: config.haCf.nodes,
       mode: config.haCf.autoFailback,
-      groups: config.groups.map((g) => ({ key: g.key, node: g.node })),
+      groups: config.groups.map((g) => ({
+        key: g.key,
+        node: g.node,
+        sharedStorage: g.resources.some((r) => SHARED_STORAGE.has(r.script)),
+      })),
       stonith: opts.fencer?.configured ?? false,
+      ...(opts.takeoverWithoutFencing ? { takeoverWithoutFencing: true } : {}),
       pid: process.pid,
       ...opts.timers,
     });

@@ -31,8 +31,17 @@ export interface OwnershipConfig {
   /** All normal nodes, ha.cf order. The protocol's local/foreign classes are two-node concepts. */
   readonly nodes: readonly string[];
   readonly mode: AutoFailback;
-  /** Resource groups in haresources order: key and preferred node. */
-  readonly groups: readonly { readonly key: string; readonly node: string }[];
+  /** Resource groups in haresources order: key, preferred node, and whether it guards shared storage. */
+  readonly groups: readonly {
+    readonly key: string;
+    readonly node: string;
+    readonly sharedStorage?: boolean;
+  }[];
+  /**
+   * Take over shared-storage groups (drbddisk, Filesystem...) of a dead peer even when it
+   * could not be fenced. heartbeat does (with a warning); tsbeat refuses unless this is set.
+   */
+  readonly takeoverWithoutFencing?: boolean;
   /** A STONITH device is configured (the fence hook runs before takeover). */
   readonly stonith: boolean;
   /** heartbeat's RQSTDELAY: both nodes started together, nobody stable. */
@@ -651,19 +660,34 @@ function peerDead(o: Out, node: string): void {
     schedule(o, { kind: 'fence', purpose: 'fence', node });
     return;
   }
+  let exclude: string[] = [];
   if (needFence) {
     o.warn('No STONITH device configured.');
     o.warn('Shared disks are not protected.');
     o.msg(['t', 'stonith'], ['node', node], ['result', 'n_stnth']);
+    if (!st.cfg.takeoverWithoutFencing) {
+      exclude = st.cfg.groups.filter((g) => g.node === node && g.sharedStorage).map((g) => g.key);
+      for (const key of exclude) {
+        o.crit(
+          `not taking over ${key}: it uses shared storage and ${node} could not be fenced, so it may still write to it ` +
+            '(configure stonith_host in ha.cf, or accept the risk with "env TSBEAT_TAKEOVER_WITHOUT_FENCING=yes")',
+        );
+      }
+    }
   } else {
     o.info(`Dead node ${node} gave up resources.`);
     o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
   }
-  takeOver(o, node, 'mach_down');
+  takeOver(o, node, 'mach_down', exclude);
 }
 
 /** Take the groups of a dead or departed node, and make sure we hold our own. */
-function takeOver(o: Out, node: string, reason: 'mach_down' | 'shutdone'): void {
+function takeOver(
+  o: Out,
+  node: string,
+  reason: 'mach_down' | 'shutdone',
+  exclude: readonly string[] = [],
+): void {
   const st = o.st;
   if (st.shuttingDown) {
     o.info('Resource takeover cancelled - shutdown in progress.');
@@ -672,7 +696,7 @@ function takeOver(o: Out, node: string, reason: 'mach_down' | 'shutdone'): void 
   o.info(`Resources being acquired from ${node}.`);
   if (st.rstate !== 'stable' && nice(st)) st.rstate = 'stable';
   st.rqstDelayAtMs = undefined;
-  const theirs = keysOfNode(st, node);
+  const theirs = keysOfNode(st, node).filter((k) => !exclude.includes(k));
   const own = (st.iHold & LOCAL) === 0 ? keysOf(st, LOCAL) : [];
   if (nice(st)) {
     st.iHold = (st.iHold |

@@ -21,6 +21,9 @@ export interface HaSimOptions extends SimOptions {
   /** haresources: [preferred node, group key]. */
   readonly groups: readonly (readonly [string, string])[];
   readonly stonith?: boolean;
+  /** Groups (keys) that guard shared storage. */
+  readonly sharedStorage?: readonly string[];
+  readonly takeoverWithoutFencing?: boolean;
   /** Virtual time one group start or stop takes. */
   readonly opMs?: number;
 }
@@ -67,8 +70,13 @@ class RmNode implements SimUpper {
       localNode: name,
       nodes: sim.opts.nodes,
       mode: sim.opts.mode,
-      groups: sim.opts.groups.map(([node, key]) => ({ node, key })),
+      groups: sim.opts.groups.map(([node, key]) => ({
+        node,
+        key,
+        sharedStorage: sim.opts.sharedStorage?.includes(key) ?? false,
+      })),
       stonith: sim.opts.stonith ?? false,
+      ...(sim.opts.takeoverWithoutFencing ? { takeoverWithoutFencing: true } : {}),
     });
   }
 

@@ -390,3 +390,71 @@ describe('safety under random faults', () => {
     }
   });
 });
+
+describe('shared storage without STONITH (beyond heartbeat)', () => {
+  it('a dead node’s shared-storage group is not taken over without fencing; others are', () => {
+    const s = new HaSim({
+      seed: 7,
+      ...BASE,
+      mode: 'on',
+      groups: [
+        ['ra1', 'A'],
+        ['ra2', 'B'],
+        ['ra2', 'C'],
+      ],
+      sharedStorage: ['B'],
+    });
+    s.start('ra1');
+    s.runFor(500);
+    s.start('ra2');
+    s.runFor(20_000);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B', 'C'] });
+    s.kill('ra2', { machine: true });
+    s.runFor(8_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'C'], ra2: [] });
+    expect(s.logOf('ra1').join('\n')).toMatch(
+      /not taking over B: it uses shared storage and ra2 could not be fenced/,
+    );
+  });
+
+  it('the operator can accept the risk explicitly, as heartbeat always does', () => {
+    const s = new HaSim({
+      seed: 7,
+      ...BASE,
+      mode: 'on',
+      groups: [
+        ['ra1', 'A'],
+        ['ra2', 'B'],
+      ],
+      sharedStorage: ['B'],
+      takeoverWithoutFencing: true,
+    });
+    s.start('ra1');
+    s.runFor(500);
+    s.start('ra2');
+    s.runFor(20_000);
+    s.kill('ra2', { machine: true });
+    s.runFor(8_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+  });
+
+  it('a graceful hand-over (shutdone) needs no fencing, shared storage or not', () => {
+    const s = new HaSim({
+      seed: 7,
+      ...BASE,
+      mode: 'on',
+      groups: [
+        ['ra1', 'A'],
+        ['ra2', 'B'],
+      ],
+      sharedStorage: ['B'],
+    });
+    s.start('ra1');
+    s.runFor(500);
+    s.start('ra2');
+    s.runFor(20_000);
+    s.shutdown('ra2');
+    s.runFor(2_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+  });
+});
