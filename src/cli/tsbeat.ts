@@ -6,6 +6,10 @@ import { runMain } from './run.js';
 type SubMain = (argv: string[]) => Promise<number>;
 
 const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main: SubMain }> }> = {
+  demo: {
+    summary: 'run a local two-node cluster and show failover and failback (root)',
+    load: () => import('./demo.js'),
+  },
   check: {
     summary: 'validate /etc/ha.d (ha.cf, authkeys, haresources) and explain it',
     load: () => import('./check.js'),
