@@ -2,6 +2,7 @@
 
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   codec: () => import('./codec.js'),
+  cluster: () => import('./cluster.js'),
 };
 
 async function main(): Promise<void> {

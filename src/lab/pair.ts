@@ -1,0 +1,193 @@
+// Part: a two-node tsbeat cluster on this machine (two network namespaces joined by a veth
+// pair, real daemons, a state-file service per node), for `tsbeat demo` and the benchmarks.
+// Needs root and iproute2; everything it makes is removed by destroy().
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TSBEAT_JS = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'tsbeat.js');
+
+const SERVICE = `#!/bin/sh
+# DemoService: a stand-in for a real service: a state file per node and instance.
+inst=$1; op=$2; S=$HA_DEMO_DIR/running-$HA_CURHOST-$inst
+case $op in
+  start) touch "$S"; exit 0;;
+  stop) rm -f "$S"; exit 0;;
+  status) [ -f "$S" ] && echo "$inst running" || echo "$inst stopped"; exit 0;;
+esac
+exit 2
+`;
+
+export interface PairNode {
+  readonly name: string;
+  readonly ns: string;
+  readonly addr: string;
+  readonly dir: string;
+  proc: ChildProcess | undefined;
+}
+
+export interface PairOptions {
+  readonly keepalive?: string;
+  readonly deadtime?: string;
+  readonly warntime?: string;
+  readonly initdead?: string;
+  readonly autoFailback?: 'on' | 'off' | 'legacy';
+}
+
+function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+function quiet(cmd: string, args: string[]): void {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+  } catch {
+    // best effort
+  }
+}
+
+export class LocalPair {
+  readonly root: string;
+  readonly nodes: readonly [PairNode, PairNode];
+  readonly tag: string;
+
+  constructor(opts: PairOptions = {}) {
+    this.tag = `tsd${process.pid % 100000}`;
+    this.root = mkdtempSync(join(tmpdir(), 'tsbeat-pair-'));
+    chmodSync(this.root, 0o755);
+    this.nodes = [
+      {
+        name: 'node1',
+        ns: `${this.tag}-1`,
+        addr: '10.99.0.1',
+        dir: join(this.root, 'node1'),
+        proc: undefined,
+      },
+      {
+        name: 'node2',
+        ns: `${this.tag}-2`,
+        addr: '10.99.0.2',
+        dir: join(this.root, 'node2'),
+        proc: undefined,
+      },
+    ];
+    try {
+      for (const n of this.nodes) sh('ip', ['netns', 'add', n.ns]);
+      sh('ip', ['link', 'add', `${this.tag}a`, 'type', 'veth', 'peer', 'name', `${this.tag}b`]);
+      const devs = [`${this.tag}a`, `${this.tag}b`];
+      this.nodes.forEach((n, i) => {
+        sh('ip', ['link', 'set', devs[i]!, 'netns', n.ns]);
+        sh('ip', ['-n', n.ns, 'link', 'set', devs[i]!, 'name', 'eth0']);
+        sh('ip', ['-n', n.ns, 'addr', 'add', `${n.addr}/24`, 'brd', '+', 'dev', 'eth0']);
+        sh('ip', ['-n', n.ns, 'link', 'set', 'eth0', 'up']);
+        sh('ip', ['-n', n.ns, 'link', 'set', 'lo', 'up']);
+        mkdirSync(join(n.dir, 'ha.d', 'resource.d'), { recursive: true });
+        writeFileSync(
+          join(n.dir, 'ha.d', 'ha.cf'),
+          [
+            `# node ${n.name} of a local tsbeat pair`,
+            `logfile ${join(n.dir, 'ha-log')}`,
+            `keepalive ${opts.keepalive ?? '500ms'}`,
+            `deadtime ${opts.deadtime ?? '2'}`,
+            `warntime ${opts.warntime ?? '1'}`,
+            `initdead ${opts.initdead ?? '4'}`,
+            'mcast eth0 239.99.0.1 694 1 0',
+            `auto_failback ${opts.autoFailback ?? 'on'}`,
+            'node node1 node2',
+            `env DEMO_DIR=${this.root}`,
+            '',
+          ].join('\n'),
+        );
+        writeFileSync(join(n.dir, 'ha.d', 'authkeys'), 'auth 1\n1 sha1 tsbeat-local-pair\n', { mode: 0o600 });
+        writeFileSync(join(n.dir, 'ha.d', 'haresources'), 'node1 DemoService::web\nnode2 DemoService::db\n');
+        writeFileSync(join(n.dir, 'ha.d', 'resource.d', 'DemoService'), SERVICE, { mode: 0o755 });
+      });
+    } catch (e) {
+      this.destroy();
+      throw e;
+    }
+  }
+
+  start(n: PairNode): void {
+    n.proc = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        n.ns,
+        process.execPath,
+        TSBEAT_JS,
+        'start',
+        '--foreground',
+        '-c',
+        join(n.dir, 'ha.d'),
+        '--node',
+        n.name,
+      ],
+      {
+        env: { ...process.env, TSBEAT_RUNDIR: join(n.dir, 'run'), TSBEAT_STATEDIR: join(n.dir, 'state') },
+        stdio: 'ignore',
+      },
+    );
+  }
+
+  /** SIGKILL the daemon and forget its service (the machine "crashed"). */
+  crash(n: PairNode): void {
+    if (n.proc?.pid) quiet('kill', ['-KILL', String(n.proc.pid)]);
+    for (const svc of ['web', 'db']) rmSync(join(this.root, `running-${n.name}-${svc}`), { force: true });
+  }
+
+  /** The daemon's own pid (the child of `ip netns exec`). */
+  daemonPid(n: PairNode): number | undefined {
+    if (!n.proc?.pid) return undefined;
+    try {
+      const children = readFileSync(`/proc/${n.proc.pid}/task/${n.proc.pid}/children`, 'utf8').trim();
+      return children ? Number(children.split(/\s+/)[0]) : n.proc.pid;
+    } catch {
+      return n.proc.pid;
+    }
+  }
+
+  runs(n: PairNode, svc: string): boolean {
+    try {
+      readFileSync(join(this.root, `running-${n.name}-${svc}`));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** e.g. "node1: [web]   node2: [db]". */
+  where(): string {
+    return this.nodes
+      .map((n) => `${n.name}: [${['web', 'db'].filter((s) => this.runs(n, s)).join(' ')}]`)
+      .join('   ');
+  }
+
+  log(n: PairNode): string {
+    try {
+      return readFileSync(join(n.dir, 'ha-log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async waitUntil(pred: () => boolean, limitMs: number, stepMs = 250): Promise<boolean> {
+    for (let t = 0; t < limitMs; t += stepMs) {
+      if (pred()) return true;
+      await new Promise((r) => setTimeout(r, stepMs));
+    }
+    return pred();
+  }
+
+  destroy(): void {
+    for (const n of this.nodes) {
+      if (n.proc?.pid && n.proc.exitCode === null) quiet('kill', ['-KILL', String(n.proc.pid)]);
+      quiet('ip', ['netns', 'del', n.ns]);
+    }
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
