@@ -1,4 +1,4 @@
-// Part: `tsbeat start`, `tsbeat stop` and `tsbeat status`: the daemon's front door.
+// Part: `tsbeat start` and `tsbeat stop`: the daemon's front door (status lives in status.ts).
 
 import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
@@ -8,7 +8,6 @@ import { loadConfig } from '../config/load.js';
 import { Daemon } from '../daemon/daemon.js';
 import { daemonPaths } from '../daemon/paths.js';
 import { runningPid } from '../daemon/pidfile.js';
-import { ApiUnavailableError, apiCall } from '../ipc/client.js';
 import { formatDiagnostic, sortDiagnostics } from '../lib/diagnostic.js';
 
 export const START_USAGE = `usage: tsbeat start [-c DIR] [--node NAME] [-f|--foreground] [--log-json]
@@ -97,7 +96,7 @@ export async function startMain(argv: string[]): Promise<number> {
     return 1;
   }
   return new Promise<number>((resolve) => {
-    const onSignal = (sig: NodeJS.Signals) => {
+    const onSignal = (sig: string) => {
       daemon.stop(sig).then(
         (done) => {
           if (done) resolve(0);
@@ -109,6 +108,7 @@ export async function startMain(argv: string[]): Promise<number> {
         () => resolve(1),
       );
     };
+    if (daemon.view) daemon.view.onShutdown = () => onSignal('shutdown request on the control socket');
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     process.on('SIGHUP', () =>
@@ -172,38 +172,5 @@ export async function stopMain(argv: string[]): Promise<number> {
   for (;;) {
     await new Promise((r) => setTimeout(r, 100));
     if (runningPid(paths.pidFile) !== pid) return 0;
-  }
-}
-export async function statusMain(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const paths = daemonPaths();
-  try {
-    const r = await apiCall(paths.socket, 'status');
-    if (!r.ok) {
-      process.stderr.write(`tsbeat: ${r.error.message}\n`);
-      return 1;
-    }
-    if (json) {
-      process.stdout.write(`${JSON.stringify(r.result, null, 2)}\n`);
-      return 0;
-    }
-    const s = r.result as {
-      node: string;
-      generation: number;
-      nodes: { name: string; status: string; links: { name: string; status: string }[] }[];
-    };
-    process.stdout.write(`tsbeat on ${s.node} (generation ${s.generation})\n`);
-    for (const n of s.nodes) {
-      process.stdout.write(
-        `  ${n.name.padEnd(16)} ${n.status.padEnd(7)} ${n.links.map((l) => `${l.name}:${l.status}`).join(' ')}\n`,
-      );
-    }
-    return 0;
-  } catch (e) {
-    if (e instanceof ApiUnavailableError) {
-      process.stderr.write(`tsbeat: ${e.message}\n`);
-      return 3;
-    }
-    throw e;
   }
 }

@@ -15,7 +15,7 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     load: () => import('./check.js'),
   },
   start: {
-    summary: 'start the cluster daemon (heartbeats, membership)',
+    summary: 'start the cluster daemon (heartbeats, membership, resource groups)',
     load: () => import('./daemon-cmds.js').then((m) => ({ main: m.startMain })),
   },
   stop: {
@@ -23,8 +23,20 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     load: () => import('./daemon-cmds.js').then((m) => ({ main: m.stopMain })),
   },
   status: {
-    summary: "show this node's view of the cluster",
-    load: () => import('./daemon-cmds.js').then((m) => ({ main: m.statusMain })),
+    summary: "show this node's view of the cluster (--json for scripts)",
+    load: () => import('./status.js'),
+  },
+  cl_status: {
+    summary: "heartbeat's cl_status (same output and exit codes)",
+    load: () => import('./cl_status.js'),
+  },
+  hb_standby: {
+    summary: 'give resources up to the peer (heartbeat hb_standby)',
+    load: () => import('./hb_standby.js'),
+  },
+  hb_takeover: {
+    summary: 'take resources over from the peer (heartbeat hb_takeover)',
+    load: () => import('./hb_takeover.js'),
   },
   wire: { summary: 'decode and verify heartbeat frames', load: () => import('./wire.js') },
   fence: {
@@ -33,11 +45,13 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
   },
 };
 
+const NAME_WIDTH = Math.max(...Object.keys(SUBCOMMANDS).map((n) => n.length));
+
 export const USAGE = `usage: tsbeat <command> [options]
 
 commands:
 ${Object.entries(SUBCOMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(NAME_WIDTH)}  ${c.summary}`)
   .join('\n')}
 
 Run "tsbeat <command> --help" for the options of a command.

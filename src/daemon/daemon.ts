@@ -146,6 +146,27 @@ export class Daemon {
           break;
       }
     });
+    const fencer = this.fencer;
+    if (fencer) {
+      view.fencingInfo = () => {
+        const policy = fencer.policy();
+        const check = fencer.lastStatus;
+        const last = fencer.lastResult;
+        return {
+          configured: true,
+          device: fencer.describe(),
+          preferredSurvivor: policy.preferredSurvivor || undefined,
+          delayMs: policy.delayMs,
+          takeoverWithoutFencing: false,
+          lastCheck: check
+            ? { at: new Date(check.atMs).toISOString(), ok: check.ok, detail: check.detail }
+            : undefined,
+          lastFence: last
+            ? { at: new Date(last.atMs).toISOString(), node: last.node, ok: last.ok, detail: last.detail }
+            : undefined,
+        };
+      };
+    }
     this.api = await startApiServers(this.view, paths.runDir);
     log.info(`local API listening on ${paths.socket}`);
   }

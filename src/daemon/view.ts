@@ -1,10 +1,11 @@
 // Part: the daemon's implementation of the ClusterView the local API serves: membership from
 // the ClusterNode, parameters from ha.cf, resources from the resource manager.
 
-import type { Config } from '../config/model.js';
+import type { ApiAuthConfig, Config } from '../config/model.js';
 import type {
   ClusterView,
   EventInfo,
+  FencingInfo,
   GroupInfo,
   NodeInfo,
   ResourceSet,
@@ -29,11 +30,53 @@ export class DaemonView implements ClusterView {
   private readonly node: ClusterNode;
   private readonly events: EventInfo[] = [];
   resources: ResourceView | undefined;
+  /** Set by whoever owns the process: a graceful stop asked for through the control socket. */
+  onShutdown: (() => void) | undefined;
+  /** Set by the daemon when STONITH runs. */
+  fencingInfo: (() => FencingInfo) | undefined;
+  private readonly started = new Date().toISOString();
 
   constructor(version: string, config: Config, node: ClusterNode) {
     this.version = version;
     this.config = config;
     this.node = node;
+  }
+
+  commUp(): boolean {
+    return this.node.state.commUp;
+  }
+
+  apiAuth(): readonly ApiAuthConfig[] {
+    return this.config.haCf.apiauth;
+  }
+
+  startedAt(): string {
+    return this.started;
+  }
+
+  managesResources(): boolean {
+    return true;
+  }
+
+  async shutdown(): Promise<StandbyResult> {
+    if (!this.onShutdown)
+      return { accepted: false, message: 'this daemon cannot be stopped through its API' };
+    this.onShutdown();
+    return { accepted: true, message: 'shutting down: resources are handed over, then tsbeat exits' };
+  }
+
+  fencing(): FencingInfo {
+    if (this.fencingInfo) return this.fencingInfo();
+    const override = this.config.haCf.env.find(([k]) => k === 'TSBEAT_TAKEOVER_WITHOUT_FENCING')?.[1];
+    return {
+      configured: false,
+      device: undefined,
+      preferredSurvivor: undefined,
+      delayMs: 0,
+      takeoverWithoutFencing: /^(yes|true|on|1)$/i.test(override ?? ''),
+      lastCheck: undefined,
+      lastFence: undefined,
+    };
   }
 
   /** Record a notable event for `tsbeat status` (bounded). */

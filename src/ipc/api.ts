@@ -1,45 +1,318 @@
-// Part: the daemon's local API: which commands exist and on which socket. Reading is open to
-// every local user (socket mode 0666); changing state goes through a second socket that only
-// root (and the owning group) can open, because Node cannot read a peer's credentials.
+// Part: the daemon's local API: the commands of schema.ts answered from the ClusterView, on two
+// sockets. Reading is open to every local user (api.sock, mode 0666); changing state goes
+// through control.sock, which only root and heartbeat's API group can open (Node cannot read
+// a peer's credentials, so file permissions are the only gate).
 
+import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiServer } from './server.js';
-import type { ClusterView } from './view.js';
+import type { ApiAuthConfig } from '../config/model.js';
+import { API_VERSION, type ApiRequest, SUPPORTED_VERSIONS } from './protocol.js';
+import {
+  type Args,
+  COMMANDS,
+  type CommandName,
+  type ControlResult,
+  type FencingWire,
+  isCommand,
+  type NodeWire,
+  pacemakerEnabled,
+  type Results,
+  type StatusReport,
+  validateArgs,
+} from './schema.js';
+import { ApiError, ApiServer, type Dispatch } from './server.js';
+import type { ClusterView, FencingInfo, NodeInfo, StandbyResult } from './view.js';
+
+export const READ_SOCKET_NAME = 'api.sock';
+export const CONTROL_SOCKET_NAME = 'control.sock';
+
+/** The two socket paths in a run directory. */
+export function apiSocketPaths(runDir: string): { readonly read: string; readonly control: string } {
+  return { read: join(runDir, READ_SOCKET_NAME), control: join(runDir, CONTROL_SOCKET_NAME) };
+}
+
+/** heartbeat's API group (HA_APIGROUP), authorised for casual clients unless ha.cf says otherwise. */
+export const DEFAULT_API_GROUP = 'haclient';
+
+/**
+ * The group that may use the control socket: the first gid of `apiauth anon ...` (heartbeat's
+ * authorisation for casual clients such as cl_status), else heartbeat's default `haclient`.
+ * undefined when an `anon` line names users only: then root alone.
+ */
+export function controlGroupName(apiauth: readonly ApiAuthConfig[]): string | undefined {
+  const anon = apiauth.find((a) => a.client === 'anon');
+  return anon ? anon.gids[0] : DEFAULT_API_GROUP;
+}
+
+/** A group's id from /etc/group (or a numeric gid as is); undefined when it does not exist. */
+export function resolveGroup(name: string, groupFile = '/etc/group'): number | undefined {
+  if (/^\d+$/.test(name)) return Number(name);
+  let text: string;
+  try {
+    text = readFileSync(groupFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [group, , gid] = line.split(':');
+    if (group === name && gid !== undefined && /^\d+$/.test(gid)) return Number(gid);
+  }
+  return undefined;
+}
 
 export interface ApiServers {
   close(): Promise<void>;
+  readonly readSocket: string;
+  readonly controlSocket: string;
+  /** The group that may use the control socket besides root, if any. */
+  readonly controlGroup: string | undefined;
 }
 
-/** A full JSON report of the view, for `tsbeat status --json`. */
-export function statusReport(view: ClusterView): unknown {
-  return {
-    version: view.version,
-    node: view.localNode(),
-    pid: process.pid,
-    generation: view.nodes().find((n) => n.name === view.localNode())?.generation,
-    timing: view.timing(),
-    rscstatus: view.rscStatus(),
-    nodes: view.nodes(),
-    groups: view.groups(),
-    events: view.recentEvents(),
-  };
+export interface ApiServerOptions {
+  /** Where group names are looked up (tests). Default /etc/group. */
+  readonly groupFile?: string;
 }
 
 /** Start the read-only and the control socket in `runDir`. */
-export async function startApiServers(view: ClusterView, runDir: string): Promise<ApiServers> {
-  const readOnly = new ApiServer({
-    status: () => statusReport(view),
-    ping: () => ({ pong: true }),
-  });
-  await readOnly.listen(join(runDir, 'api.sock'), 0o666);
-  const control = new ApiServer({
-    standby: (req) => view.standby(String(req.args?.['set'] ?? 'all') as 'all'),
-    takeover: (req) => view.takeover(String(req.args?.['set'] ?? 'all') as 'all'),
-  });
-  await control.listen(join(runDir, 'control.sock'), 0o600);
+export async function startApiServers(
+  view: ClusterView,
+  runDir: string,
+  opts: ApiServerOptions = {},
+): Promise<ApiServers> {
+  const paths = apiSocketPaths(runDir);
+  const wantedGroup = controlGroupName(view.apiAuth?.() ?? []);
+  const gid = wantedGroup === undefined ? undefined : resolveGroup(wantedGroup, opts.groupFile);
+  const controlGroup = gid === undefined ? undefined : wantedGroup;
+  const handlers = apiHandlers(view);
+
+  const readOnly = new ApiServer(dispatcher(handlers, 'read', paths.control, controlGroup));
+  await readOnly.listen(paths.read, { mode: 0o666 });
+  ensureSearchable(runDir);
+  const control = new ApiServer(dispatcher(handlers, 'control', paths.control, controlGroup));
+  try {
+    await listenControl(control, paths.control, gid);
+  } catch (e) {
+    await readOnly.close();
+    throw e;
+  }
   return {
+    readSocket: paths.read,
+    controlSocket: paths.control,
+    controlGroup,
     close: async () => {
       await Promise.all([readOnly.close(), control.close()]);
     },
+  };
+}
+
+/**
+ * Every local user may read the status, so every user must be able to reach api.sock: the run
+ * directory needs search permission (a restrictive umask would otherwise hide the socket).
+ */
+function ensureSearchable(dir: string): void {
+  try {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o011) !== 0o011) chmodSync(dir, mode | 0o011);
+  } catch {
+    // Not ours to change (another owner): the socket's own mode is all we can offer.
+  }
+}
+
+async function listenControl(server: ApiServer, path: string, gid: number | undefined): Promise<void> {
+  if (gid !== undefined) {
+    try {
+      await server.listen(path, { mode: 0o660, gid });
+      return;
+    } catch (e) {
+      // Giving the socket to a group can fail for a non-root daemon: fall back to owner only.
+      if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+      await server.close();
+    }
+  }
+  await server.listen(path, { mode: 0o600 });
+}
+
+type Handlers = { [C in CommandName]: (args: Args[C]) => Results[C] | Promise<Results[C]> };
+
+function dispatcher(
+  handlers: Handlers,
+  socket: 'read' | 'control',
+  controlPath: string,
+  controlGroup: string | undefined,
+): Dispatch {
+  return (req: ApiRequest) => {
+    const cmd = req.cmd;
+    if (!isCommand(cmd)) {
+      throw new ApiError(
+        'unknown-command',
+        `unknown command "${cmd}" (known: ${Object.keys(COMMANDS).join(', ')})`,
+      );
+    }
+    if (COMMANDS[cmd].access === 'control' && socket !== 'control') {
+      throw new ApiError(
+        'permission-denied',
+        `"${cmd}" changes the cluster: it is accepted only on ${controlPath}, which needs root${controlGroup ? ` or group ${controlGroup}` : ''}`,
+      );
+    }
+    const args = validateArgs(cmd, req.args);
+    if (typeof args === 'string') throw new ApiError('bad-args', args);
+    const handler = handlers[cmd] as (a: unknown) => unknown;
+    return handler(args);
+  };
+}
+
+/** heartbeat's node lookup ignores case; link names are compared exactly. */
+function findNode(view: ClusterView, name: string): NodeInfo | undefined {
+  const lower = name.toLowerCase();
+  return view.nodes().find((n) => n.name.toLowerCase() === lower);
+}
+
+function noSuchNode(name: string): ApiError {
+  return new ApiError('no-such-node', `no node named "${name}" in this cluster`);
+}
+
+/** Whole milliseconds (the clock is finer), null for never. */
+const ms = (v: number | undefined): number | null => (v === undefined ? null : Math.round(v));
+
+function nodeWire(n: NodeInfo): NodeWire {
+  return {
+    name: n.name,
+    type: n.type,
+    status: n.status,
+    weight: n.weight,
+    site: n.site,
+    generation: n.generation ?? null,
+    deadtimeMs: Math.round(n.deadtimeMs),
+    lastHeardAgoMs: ms(n.lastHeardAgoMs),
+    links: n.links.map((l) => ({ name: l.name, status: l.status, lastHeardAgoMs: ms(l.lastHeardAgoMs) })),
+  };
+}
+
+/** Communication is up: the daemon's own word, else heartbeat's sign, the local node being active. */
+export function isCommUp(view: ClusterView): boolean {
+  if (view.commUp) return view.commUp();
+  return view.nodes().find((n) => n.name === view.localNode())?.status === 'active';
+}
+
+function control(r: StandbyResult): ControlResult {
+  return { accepted: r.accepted, message: r.message };
+}
+
+function apiHandlers(view: ClusterView): Handlers {
+  return {
+    hello: () => ({
+      api: API_VERSION,
+      apiVersions: SUPPORTED_VERSIONS,
+      version: view.version,
+      node: view.localNode(),
+      pid: process.pid,
+      ready: isCommUp(view),
+      keepaliveMs: view.timing().keepaliveMs,
+      deadtimeMs: view.timing().deadtimeMs,
+      hbversion: view.parameter('hbversion') ?? null,
+      pacemaker: view.parameter('pacemaker') ?? null,
+    }),
+    nodes: () => ({ nodes: view.nodes().map(nodeWire) }),
+    node: ({ node }) => {
+      const n = findNode(view, node);
+      if (!n) throw noSuchNode(node);
+      return nodeWire(n);
+    },
+    link: ({ node, link }) => {
+      const n = findNode(view, node);
+      if (!n) throw noSuchNode(node);
+      const l = n.links.find((x) => x.name === link);
+      if (!l) throw new ApiError('no-such-link', `node ${n.name} has no link named "${link}"`);
+      return { status: l.status };
+    },
+    // "crm" is heartbeat's deprecated alias of "pacemaker".
+    parameter: ({ name }) => ({ value: view.parameter(name === 'crm' ? 'pacemaker' : name) ?? null }),
+    rscstatus: () => {
+      if (view.managesResources?.() === false)
+        throw new ApiError('not-managed', 'Resource is managed by crm. Use crm tool to query resource');
+      return { status: view.rscStatus() };
+    },
+    clientstatus: ({ node, client }) => {
+      const n = findNode(view, node);
+      if (!n) throw noSuchNode(node);
+      // As heartbeat: the local node answers from its own client table, a peer that is not
+      // active has no clients; an active peer is asked, and heartbeat addresses it by the name
+      // as typed, so a name in other case never gets an answer.
+      if (node === view.localNode() || n.status !== 'active') {
+        return { status: node === view.localNode() ? view.clientStatus(node, client) : 'offline' };
+      }
+      if (node !== n.name) throw new ApiError('no-response', `node ${node} did not answer`);
+      return { status: view.clientStatus(n.name, client) };
+    },
+    status: () => statusReport(view),
+    standby: async ({ set }) => control(await view.standby(set)),
+    takeover: async ({ set }) => control(await view.takeover(set)),
+    shutdown: async () => {
+      if (!view.shutdown) throw new ApiError('unsupported', 'this daemon cannot be stopped through its API');
+      return control(await view.shutdown());
+    },
+  };
+}
+
+/** The full report of the view: the `status` command and `tsbeat status --json`. */
+export function statusReport(view: ClusterView): StatusReport {
+  const local = view.localNode();
+  const nodes = view.nodes();
+  const t = view.timing();
+  const peers = nodes.filter((n) => n.name !== local && n.type === 'normal');
+  const detectionMs = Math.max(t.deadtimeMs, ...peers.map((p) => p.deadtimeMs));
+  const managed = view.managesResources?.() !== false;
+  return {
+    format: 'tsbeat-status/1',
+    version: view.version,
+    node: local,
+    pid: process.pid,
+    startedAt: view.startedAt?.() ?? null,
+    ready: isCommUp(view),
+    generation: nodes.find((n) => n.name === local)?.generation ?? null,
+    cluster: view.parameter('cluster') ?? null,
+    managedBy: pacemakerEnabled(view.parameter('pacemaker')) ? 'pacemaker' : 'haresources',
+    rscstatus: managed ? view.rscStatus() : null,
+    timing: {
+      keepaliveMs: t.keepaliveMs,
+      warntimeMs: t.warntimeMs,
+      deadtimeMs: t.deadtimeMs,
+      initdeadMs: t.initdeadMs,
+      detectionMs,
+      startupDetectionMs: Math.max(detectionMs, t.initdeadMs),
+      heartbeatDetectionMs: detectionMs + t.keepaliveMs,
+    },
+    nodes: nodes.map((n) => ({ ...nodeWire(n), local: n.name === local })),
+    groups: view.groups().map((g) => ({
+      key: g.key,
+      preferredNode: g.preferredNode,
+      resources: [...g.resources],
+      runningOn: g.runningOn ?? null,
+      state: g.state,
+    })),
+    fencing: fencingWire(view.fencing?.()),
+    events: view.recentEvents().map((e) => ({ at: e.at, level: e.level, message: e.message })),
+  };
+}
+
+function fencingWire(f: FencingInfo | undefined): FencingWire {
+  if (!f)
+    return {
+      configured: false,
+      device: null,
+      preferredSurvivor: null,
+      delayMs: 0,
+      takeoverWithoutFencing: false,
+      lastCheck: null,
+      lastFence: null,
+    };
+  return {
+    configured: f.configured,
+    device: f.device ?? null,
+    preferredSurvivor: f.preferredSurvivor ?? null,
+    delayMs: f.delayMs,
+    takeoverWithoutFencing: f.takeoverWithoutFencing,
+    lastCheck: f.lastCheck ? { ...f.lastCheck } : null,
+    lastFence: f.lastFence ? { ...f.lastFence } : null,
   };
 }

@@ -2,6 +2,8 @@
 // state-changing requests (standby, takeover). The daemon implements it; src/ipc turns it
 // into socket commands; the CLIs (cl_status, hb_standby, hb_takeover, tsbeat status) use them.
 
+import type { ApiAuthConfig } from '../config/model.js';
+
 /** heartbeat's node types (`cl_status nodetype`). */
 export type NodeType = 'normal' | 'ping';
 
@@ -63,6 +65,25 @@ export interface StandbyResult {
   readonly message: string;
 }
 
+/** STONITH as this node runs it (issue 8): the device, the race policy, the last results. */
+export interface FencingInfo {
+  readonly configured: boolean;
+  /** The device as configured, e.g. "null (via cluster-glue stonith)". */
+  readonly device: string | undefined;
+  /** The node that fences at once in a two-node race. */
+  readonly preferredSurvivor: string | undefined;
+  /** How long this node waits before it fences (0 on the preferred survivor). */
+  readonly delayMs: number;
+  /** Without fencing: whether groups on shared storage are taken over anyway (operator override). */
+  readonly takeoverWithoutFencing: boolean;
+  /** The last device check (`stonith -S`). */
+  readonly lastCheck: { readonly at: string; readonly ok: boolean; readonly detail: string } | undefined;
+  /** The last reset this node did. */
+  readonly lastFence:
+    | { readonly at: string; readonly node: string; readonly ok: boolean; readonly detail: string }
+    | undefined;
+}
+
 export interface ClusterView {
   readonly version: string;
   /** The node this daemon runs as. */
@@ -89,4 +110,31 @@ export interface ClusterView {
   standby(set: ResourceSet): Promise<StandbyResult>;
   /** `hb_takeover SET`: ask the peer to give SET to us. */
   takeover(set: ResourceSet): Promise<StandbyResult>;
+
+  // Optional members (added for the local API). Each has a fallback in src/ipc, so a view
+  // without them still works; the daemon should implement them for full fidelity.
+
+  /**
+   * Whether communication is up (heartbeat's comm-up: every node heard from or declared dead).
+   * heartbeat opens its API socket only then, so until it is true `cl_status` behaves as if
+   * the daemon were not running. Fallback: the local node's status is `active`.
+   */
+  commUp?(): boolean;
+  /**
+   * The `apiauth` lines of ha.cf. The control socket (standby, takeover, shutdown) is given to
+   * the group heartbeat authorises for casual clients (`apiauth anon gid=...`, default
+   * `haclient`). Fallback: no lines, i.e. group `haclient` when it exists.
+   */
+  apiAuth?(): readonly ApiAuthConfig[];
+  /** When this daemon started (ISO wall-clock time), for `tsbeat status`. */
+  startedAt?(): string;
+  /**
+   * Whether v1 resource management runs. false answers `rscstatus` as heartbeat started with
+   * `-M` does ("Resource is managed by crm. Use crm tool to query resource"). Fallback: true.
+   */
+  managesResources?(): boolean;
+  /** Graceful shutdown requested through the control socket (as `heartbeat -k`). */
+  shutdown?(): Promise<StandbyResult>;
+  /** Fencing configuration and results, for `tsbeat status`. Fallback: not configured. */
+  fencing?(): FencingInfo;
 }

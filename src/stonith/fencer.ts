@@ -74,7 +74,9 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeo
 
 function executable(path: string): boolean {
   try {
-    return statSync(path).isFile() && (accessSync(path, constants.X_OK), true);
+    if (!statSync(path).isFile()) return false;
+    accessSync(path, constants.X_OK);
+    return true;
   } catch {
     return false;
   }
@@ -89,6 +91,8 @@ export class StonithFencer {
   readonly configured = true;
   private readonly opts: StonithFencerOptions;
   lastResult: FenceResult | undefined;
+  /** The last device check (`status`), for `tsbeat status`. */
+  lastStatus: { readonly ok: boolean; readonly atMs: number; readonly detail: string } | undefined;
 
   constructor(opts: StonithFencerOptions) {
     this.opts = opts;
@@ -110,16 +114,32 @@ export class StonithFencer {
 
   /** heartbeat checks the device at comm-up and hourly: `stonith ... -S`. */
   async status(): Promise<{ ok: boolean; detail: string }> {
+    const r = await this.checkStatus();
+    this.lastStatus = { ...r, atMs: Date.now() };
+    return r;
+  }
+
+  private async checkStatus(): Promise<{ ok: boolean; detail: string }> {
     const timeout = this.opts.timeoutMs ?? 60_000;
     if (this.opts.stonithCommand) {
       const r = await run(this.opts.stonithCommand, [...this.baseArgs(), '-S'], process.env, timeout);
       return {
         ok: r.code === 0,
-        detail: (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] ?? `exit ${r.code}`,
+        detail: (r.stderr || r.stdout).trim().split('\n').slice(-1)[0] || `exit ${r.code}`,
       };
     }
     const r = await this.runExternal('status', undefined, timeout);
     return { ok: r.code === 0, detail: r.detail };
+  }
+
+  /** What this node does before fencing: the preferred survivor and the wait of everyone else. */
+  policy(): { readonly preferredSurvivor: string; readonly delayMs: number } {
+    const preferred = this.opts.preferredSurvivor ?? '';
+    const delay = this.opts.delayMs ?? 0;
+    return {
+      preferredSurvivor: preferred,
+      delayMs: preferred && preferred !== this.opts.localNode ? delay : 0,
+    };
   }
 
   /** The hosts the device says it can reset (`stonith ... -l` / external gethosts). */

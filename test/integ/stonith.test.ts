@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StatusReport } from '../../src/ipc/schema.js';
 import {
   authkeys,
   type Cluster,
@@ -107,6 +108,15 @@ async function setup(
   return { a, b, state };
 }
 
+/** `tsbeat status --json`'s fencing object on a node. */
+async function fencing(n: HarnessNode): Promise<StatusReport['fencing']> {
+  const r = await n.exec([process.execPath, `${process.cwd()}/dist/cli/tsbeat.js`, 'status', '--json'], {
+    env: env(n),
+  });
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as StatusReport).fencing;
+}
+
 const runs = async (n: HarnessNode, r: string) =>
   (await n.exec(['test', '-f', `/run/HarnessRes-${r}`])).code === 0;
 
@@ -135,9 +145,20 @@ describe('STONITH before takeover', () => {
       description: 'a second failed attempt',
     });
     expect(await runs(a, 'b')).toBe(false);
+    // tsbeat status tells the operator what is going on.
+    const failing = await fencing(a);
+    expect(failing).toMatchObject({
+      configured: true,
+      preferredSurvivor: 'node1',
+      delayMs: 0,
+      lastCheck: { ok: true },
+      lastFence: { node: 'node2', ok: false },
+    });
+    expect(failing.device).toMatch(/^external\/tsbtest /);
     writeFileSync(join(state, 'mode'), 'ok\n');
     await waitForLog(a, /node node2 now reset\./, 30_000, { since: mark });
     await waitFor(() => runs(a, 'b'), 20_000, { description: 'b taken over after the reset' });
+    expect((await fencing(a)).lastFence).toMatchObject({ node: 'node2', ok: true });
     const calls = readFileSync(join(state, 'calls.log'), 'utf8');
     expect(calls).toMatch(/ node1 reset node2 hostlist=\[node1 node2\]/);
     expect(calls).not.toMatch(/ node1 reset node1/);

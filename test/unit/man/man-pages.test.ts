@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHECK_USAGE } from '../../../src/cli/check.js';
 import { START_USAGE } from '../../../src/cli/daemon-cmds.js';
+import { FENCE_USAGE } from '../../../src/cli/fence.js';
 import { WIRE_USAGE } from '../../../src/cli/wire.js';
 import { KNOWN_DIRECTIVES } from '../../../src/config/hacf.js';
 
@@ -90,7 +91,15 @@ function outerTags(lines: readonly string[]): string[] {
 
 describe('man pages', () => {
   it('are all there', () => {
-    expect(PAGES).toEqual(['authkeys.5', 'ha.cf.5', 'haresources.5', 'tsbeat.8']);
+    expect(PAGES).toEqual([
+      'authkeys.5',
+      'cl_status.1',
+      'ha.cf.5',
+      'haresources.5',
+      'hb_standby.1',
+      'hb_takeover.1',
+      'tsbeat.8',
+    ]);
   });
 
   describe.each(PAGES)('%s', (page) => {
@@ -230,6 +239,7 @@ describe('tsbeat(8) and the commands agree', () => {
         ...CHECK_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...WIRE_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...START_USAGE.matchAll(/--[a-z][a-z-]*/g),
+        ...FENCE_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...['--json'].map((j) => [j]),
       ].map((m) => m[0]),
     );
