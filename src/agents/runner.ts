@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResourceConfig } from '../config/model.js';
+import { heartbeatSaysRunning } from './ocf.js';
 
 export type ResourceAction = 'start' | 'stop' | 'status';
 
@@ -50,16 +51,6 @@ export interface RunnerOptions {
 
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS: Record<ResourceAction, number> = { start: 120_000, stop: 120_000, status: 30_000 };
-
-/**
- * heartbeat's we_own_resource rule: only the stdout text counts. "not running" (any case,
- * blank allowed) means stopped; otherwise "running" (any case) or "OK" means running;
- * anything else, including nothing, means stopped.
- */
-export function looksRunning(stdout: string): boolean {
-  if (/[Nn][Oo][Tt] +[Rr]unning/.test(stdout)) return false;
-  return /[Rr]unning/.test(stdout) || stdout.includes('OK');
-}
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -113,7 +104,8 @@ export class ResourceRunner {
     if (result.timedOut)
       log('error', `${label} ${action} timed out after ${timeoutMs} ms; its process group was killed`);
     else if (result.rc !== 0 && action !== 'status') log('error', `Return code ${result.rc} from ${label}`);
-    if (action === 'status') return { ...result, running: !result.timedOut && looksRunning(result.stdout) };
+    if (action === 'status')
+      return { ...result, running: !result.timedOut && heartbeatSaysRunning(result.stdout) };
     return result;
   }
 

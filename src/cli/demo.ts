@@ -3,14 +3,15 @@
 
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { LocalPair, type PairNode } from '../lab/pair.js';
+import { LocalPair, PAIR_VIP, type PairNode } from '../lab/pair.js';
 
 export const DEMO_USAGE = `usage: tsbeat demo
 
 Runs a local two-node tsbeat cluster (needs root, iproute2): two network namespaces,
-multicast heartbeats over a veth pair, one resource group per node. It then kills one
-node, shows the survivor take its group over, restarts it, shows the group come back
-(auto_failback on), and cleans up. Nothing leaves the two namespaces.
+multicast heartbeats over a veth pair, one resource group per node (node1's has a virtual
+IP). It then kills one node, shows the survivor take its group and address over, restarts
+it, shows the group come back (auto_failback on), and cleans up. Nothing leaves the two
+namespaces.
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -55,28 +56,35 @@ export async function main(argv: string[]): Promise<number> {
         if (re.test(l)) say(`   ${n.name} | ${l.replace(/^.*?heartbeat: \[\d+\]: /, '')}`);
     };
     say(`== tsbeat demo: two nodes in network namespaces ${n1.ns} and ${n2.ns}`);
-    say('== starting tsbeat on both nodes (node1 prefers "web", node2 prefers "db")');
+    say(
+      `== starting tsbeat on both nodes (node1 prefers "IPaddr2::${PAIR_VIP}/24/eth0 web", node2 prefers "db")`,
+    );
+    const home = `node1: [${PAIR_VIP} web]   node2: [db]`;
     p.start(n1);
     p.start(n2);
-    const upOk = await p.waitUntil(() => p.where() === 'node1: [web]   node2: [db]', 30_000);
-    say(`   ${p.where()}`);
+    const upOk = await p.waitUntil(() => p.whereWithVip() === home, 30_000);
+    say(`   ${p.whereWithVip()}`);
     tail(n1, /Status update for node node2|Comm_now_up|Link node2/);
     if (!upOk) throw new Error(`the cluster did not come up within 30 s; logs: ${p.root}`);
 
     say('== killing node1 (SIGKILL, as if it crashed)');
     const killedAt = Date.now();
     p.crash(n1);
-    const overOk = await p.waitUntil(() => p.where() === 'node1: []   node2: [web db]', 20_000, 50);
+    const overOk = await p.waitUntil(
+      () => p.whereWithVip() === `node1: []   node2: [${PAIR_VIP} web db]`,
+      20_000,
+      50,
+    );
     say(
-      `   ${p.where()}   (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill; deadtime is 2 s)`,
+      `   ${p.whereWithVip()}   (${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill; deadtime is 2 s)`,
     );
     tail(n2, /is dead|Resources being acquired|mach_down takeover complete\./);
     if (!overOk) throw new Error('node2 did not take over');
 
     say('== restarting node1: with auto_failback on, "web" comes home');
     p.start(n1);
-    const backOk = await p.waitUntil(() => p.where() === 'node1: [web]   node2: [db]', 30_000);
-    say(`   ${p.where()}`);
+    const backOk = await p.waitUntil(() => p.whereWithVip() === home, 30_000);
+    say(`   ${p.whereWithVip()}`);
     tail(n2, /wants to go standby|Other node completed standby/);
     if (!backOk) throw new Error('web did not come back to node1');
     say('== done: cleaning up the namespaces');

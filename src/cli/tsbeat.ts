@@ -39,6 +39,10 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     load: () => import('./hb_takeover.js'),
   },
   wire: { summary: 'decode and verify heartbeat frames', load: () => import('./wire.js') },
+  'install-agents': {
+    summary: 'install the resource agents for OCF managers (/usr/lib/ocf/resource.d/tsbeat)',
+    load: () => import('./install-agents.js'),
+  },
   fence: {
     summary: 'check the STONITH device (status, hosts; optionally a real reset)',
     load: () => import('./fence.js'),

@@ -3,6 +3,12 @@
 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import {
+  isBuiltinAgent,
+  prewarmBuiltinAgents,
+  runHeartbeatStyle,
+  shutdownBuiltinAgents,
+} from '../agents/builtin.js';
 import { ResourceRunner, scriptEnvironment } from '../agents/runner.js';
 import type { Config } from '../config/model.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
@@ -179,6 +185,8 @@ export class Daemon {
     const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
     const stopRetryMax = Number.parseInt(envValue('STOPRETRYMAX') ?? '10', 10);
     const timeoutS = Number.parseInt(envValue('TSBEAT_RESOURCE_TIMEOUT') ?? '', 10);
+    // An operator who wants heartbeat's own script for an agent tsbeat has built in names it here.
+    const scriptAgents = new Set((envValue('TSBEAT_SCRIPT_AGENTS') ?? '').split(':').filter(Boolean));
     const runner = new ResourceRunner({
       scriptDirs: [join(config.dir, 'resource.d'), '/etc/init.d'],
       env: scriptEnvironment({
@@ -192,18 +200,27 @@ export class Daemon {
         niceFailback: h.autoFailback !== 'legacy',
       }),
       log: (level, message) => log[level](message),
+      builtin: { isBuiltinAgent, runHeartbeatStyle },
+      external: scriptAgents,
       ...(Number.isFinite(timeoutS) && timeoutS > 0
         ? { timeoutMs: { start: timeoutS * 1000, stop: timeoutS * 1000 } }
         : {}),
     });
+    let builtinUsed = false;
     for (const g of config.groups) {
       for (const r of g.resources) {
         const where = runner.locate(r.script);
+        if (where?.kind === 'builtin') builtinUsed = true;
         if (!where)
           log.warn(
             `resource ${r.spec}: no script ${r.script} in ${join(config.dir, 'resource.d')} or /etc/init.d; starting it will fail`,
           );
       }
+    }
+    // Idle `ip -batch` helpers are forked now, while the daemon is small, so a takeover forks nothing.
+    if (builtinUsed) {
+      prewarmBuiltinAgents();
+      this.builtinAgents = true;
     }
     const fencer = this.createFencer();
     return new ResourceManager({
@@ -257,6 +274,7 @@ export class Daemon {
   }
 
   fencer: StonithFencer | undefined;
+  private builtinAgents = false;
 
   /**
    * Graceful stop: give every group up (right to left), tell the peers (shutdone), keep
@@ -288,6 +306,7 @@ export class Daemon {
       await new Promise((r) => setTimeout(r, SHUTDOWN_LINGER_MS));
     }
     this.rm?.close();
+    if (this.builtinAgents) shutdownBuiltinAgents();
     this.node?.stop();
     await this.api?.close();
     await this.closeMedia();

@@ -1,5 +1,6 @@
 // Part: a two-node tsbeat cluster on this machine (two network namespaces joined by a veth
-// pair, real daemons, a state-file service per node), for `tsbeat demo` and the benchmarks.
+// pair, real daemons, a virtual IP and a state-file service per node), for `tsbeat demo` and
+// the benchmarks.
 // Needs root and iproute2; everything it makes is removed by destroy().
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -20,6 +21,9 @@ case $op in
 esac
 exit 2
 `;
+
+/** The virtual IP of node1's group (IPaddr2, run inside the daemon). */
+export const PAIR_VIP = '10.99.0.10';
 
 export interface PairNode {
   readonly name: string;
@@ -102,7 +106,10 @@ export class LocalPair {
           ].join('\n'),
         );
         writeFileSync(join(n.dir, 'ha.d', 'authkeys'), 'auth 1\n1 sha1 tsbeat-local-pair\n', { mode: 0o600 });
-        writeFileSync(join(n.dir, 'ha.d', 'haresources'), 'node1 DemoService::web\nnode2 DemoService::db\n');
+        writeFileSync(
+          join(n.dir, 'ha.d', 'haresources'),
+          `node1 IPaddr2::${PAIR_VIP}/24/eth0 DemoService::web\nnode2 DemoService::db\n`,
+        );
         writeFileSync(join(n.dir, 'ha.d', 'resource.d', 'DemoService'), SERVICE, { mode: 0o755 });
       });
     } catch (e) {
@@ -134,10 +141,20 @@ export class LocalPair {
     );
   }
 
-  /** SIGKILL the daemon and forget its service (the machine "crashed"). */
+  /** SIGKILL the daemon and forget its service and address (the machine "crashed"). */
   crash(n: PairNode): void {
     if (n.proc?.pid) quiet('kill', ['-KILL', String(n.proc.pid)]);
     for (const svc of ['web', 'db']) rmSync(join(this.root, `running-${n.name}-${svc}`), { force: true });
+    quiet('ip', ['-n', n.ns, 'addr', 'del', `${PAIR_VIP}/24`, 'dev', 'eth0']);
+  }
+
+  /** Whether the virtual IP is configured on the node's eth0. */
+  hasVip(n: PairNode): boolean {
+    try {
+      return sh('ip', ['-n', n.ns, '-o', '-4', 'addr', 'show', 'dev', 'eth0']).includes(` ${PAIR_VIP}/`);
+    } catch {
+      return false;
+    }
   }
 
   /** The daemon's own pid (the child of `ip netns exec`). */
@@ -164,6 +181,16 @@ export class LocalPair {
   where(): string {
     return this.nodes
       .map((n) => `${n.name}: [${['web', 'db'].filter((s) => this.runs(n, s)).join(' ')}]`)
+      .join('   ');
+  }
+
+  /** Where the group of node1 runs, with its address: "node1: [10.99.0.10 web]   node2: [db]". */
+  whereWithVip(): string {
+    return this.nodes
+      .map((n) => {
+        const held = ['web', 'db'].filter((s) => this.runs(n, s));
+        return `${n.name}: [${[...(this.hasVip(n) ? [PAIR_VIP] : []), ...held].join(' ')}]`;
+      })
       .join('   ');
   }
 

@@ -5,7 +5,9 @@
  * to the survivor after deadtime; restarting the home node brings the group back with
  * auto_failback on and leaves it with off; a graceful `tsbeat stop` hands groups over at once;
  * legacy mode gets groups back through ip-request; a failing start is stopped right to left
- * and handed over; a failing stop keeps the group where it runs (never on two nodes).
+ * and handed over; a failing stop keeps the group where it runs (never on two nodes); a
+ * virtual IP run by the daemon's built-in IPaddr2 moves with its group and is announced, so a
+ * third host's ARP cache follows it without asking.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -156,6 +158,59 @@ describe('tsbeat resource groups in namespaces', () => {
     expect(flakyStop).toBeGreaterThan(0);
     expect(harnessStop).toBeGreaterThan(flakyStop); // right to left
     expect(stopLog).toMatch(/All HA resources relinquished\./);
+  });
+
+  it('a virtual IP (built-in IPaddr2) moves with its group and is announced by gratuitous ARP', async () => {
+    cluster = await createCluster({ nodes: 3 });
+    const [a, b, c] = cluster.nodes as [HarnessNode, HarnessNode, HarnessNode];
+    const vip = a.addr().replace(/\.\d+$/, '.200');
+    for (const n of [a, b]) {
+      n.writeHaD({
+        'ha.cf': haCf(n, {
+          nodes: [a, b],
+          media: ['mcast eth0 239.77.3.2 694 1 0'],
+          keepalive: 1,
+          deadtime: 3,
+          warntime: 2,
+          initdead: 10,
+          autoFailback: 'on',
+        }),
+        authkeys: authkeys('sha1', 'tsbeat-resources'),
+        haresources: `node1 IPaddr2::${vip}/24/eth0 HarnessRes::a1\nnode2 HarnessRes::b1\n`,
+        'resource.d/HarnessRes': testResourceScript('HarnessRes'),
+      });
+    }
+    const holds = async (n: HarnessNode) =>
+      (await n.exec(['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0'])).stdout.includes(` ${vip}/24 `);
+    const mac = async (n: HarnessNode) =>
+      /link\/ether ([0-9a-f:]+)/.exec((await n.exec(['ip', '-o', 'link', 'show', 'eth0'])).stdout)?.[1];
+    const cachedMac = async () =>
+      /lladdr ([0-9a-f:]+)/.exec((await c.exec(['ip', 'neigh', 'show', vip, 'dev', 'eth0'])).stdout)?.[1];
+
+    await Promise.all([start(a), start(b)]);
+    await waitFor(() => holds(a), 40_000, { description: `${vip} on node1` });
+    expect(await holds(b)).toBe(false);
+    expect((await c.exec(['ping', '-c', '1', '-W', '2', vip])).code).toBe(0);
+    expect(await cachedMac()).toBe(await mac(a));
+    const startLog = (await a.exec(['cat', a.logFile])).stdout;
+    expect(startLog).toMatch(/Running IPaddr2 \(tsbeat built-in\) \S+ start/);
+
+    const mark = logMark(b);
+    await kill(a, 'SIGKILL');
+    // The machine "crashes": its address goes with it (the daemon alone would leave it up).
+    await a.exec(['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
+    await waitForLog(b, /mach_down takeover complete\./, 30_000, { since: mark });
+    expect(await holds(b)).toBe(true);
+    expect(await has(b, '/run/HarnessRes-a1')).toBe(true);
+    // node3 sent nothing since its ping; its cache follows the announcement alone.
+    await waitFor(async () => (await cachedMac()) === (await mac(b)), 10_000, {
+      description: `node3's ARP cache names node2's MAC for ${vip}`,
+    });
+
+    await start(a);
+    await waitFor(async () => (await holds(a)) && !(await holds(b)), 40_000, {
+      description: `${vip} back on node1 only`,
+    });
   });
 
   it('legacy mode: the returning home node gets its group back through ip-request', async () => {

@@ -1,0 +1,128 @@
+// Part: the in-process fast path for tsbeat's resource manager: run a built-in agent's
+// heartbeat-style (or OCF) action inside the daemon — the same TypeScript code the executables
+// run, without forking a shell or Node; `ip` and the GARP runner come from pre-spawned idle
+// processes (runtime.ts).
+
+import { type AgentIo, exitReasonLine, type OcfCall, runOcfAction } from './agent.js';
+import { runHeartbeatAction } from './heartbeat.js';
+import { type LogLevel, makeLogSink } from './log.js';
+import { findAgent } from './registry.js';
+import { inProcessRuntime, prewarmInProcessRuntime, shutdownInProcessRuntime } from './runtime.js';
+
+/** The agents tsbeat implements itself, by heartbeat script name ('IPaddr2', 'IPaddr', 'SendArp', 'Dummy'). */
+export function isBuiltinAgent(script: string): boolean {
+  return findAgent(script) !== undefined;
+}
+
+/** What the resource manager gives an in-process agent run. */
+export interface HeartbeatRunContext {
+  /** HA_RSCTMP, HA_CURHOST, ... as heartbeat gives scripts (OCF_RESKEY_* here are seen too). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Abort = give up (timeout); the agent kills its helpers and returns rc 1. */
+  readonly signal: AbortSignal;
+  /** Every `ocf_log` line of the agent, structured. */
+  readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** Exit status and output, as the script would have produced them. */
+export interface HeartbeatRunResult {
+  readonly rc: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The path heartbeat would have run, for usage texts. */
+function scriptPath(script: string, env: Readonly<Record<string, string>>): string {
+  return `${env['HA_DIR'] ?? '/etc/ha.d'}/resource.d/${script}`;
+}
+
+function captureIo(
+  script: string,
+  ctx: HeartbeatRunContext,
+  sink: { stdout: string; stderr: string },
+): AgentIo {
+  // stderr gets what the executable would print there (log lines only without HA_LOGFILE, as
+  // the shell library does); the structured record always goes to ctx.log, which is the
+  // resource manager's own log. Files are not written from here: ctx.log is the log.
+  const fileless = makeLogSink(ctx.env, `${script}[${process.pid}]`, {
+    stderr: (t) => {
+      sink.stderr += t;
+    },
+  });
+  return {
+    log: (level: LogLevel, message: string) => {
+      ctx.log(level, message);
+      fileless(level, message);
+    },
+    stdout: (t) => {
+      sink.stdout += t;
+    },
+    stderr: (t) => {
+      sink.stderr += t;
+    },
+    exitReason: (reason) => {
+      sink.stderr += exitReasonLine(reason, ctx.env);
+      ctx.log('error', reason);
+    },
+  };
+}
+
+/** Exactly what `resource.d/<script> ...args <action>` does, in-process. */
+export async function runHeartbeatStyle(
+  script: string,
+  args: readonly string[],
+  action: 'start' | 'stop' | 'status',
+  ctx: HeartbeatRunContext,
+): Promise<HeartbeatRunResult> {
+  const agent = findAgent(script);
+  if (agent === undefined) {
+    return { rc: 1, stdout: '', stderr: `tsbeat: ${script} is not a built-in agent\n` };
+  }
+  const sink = { stdout: '', stderr: '' };
+  const call: OcfCall = {
+    env: ctx.env,
+    io: captureIo(script, ctx, sink),
+    runtime: inProcessRuntime(),
+    signal: ctx.signal,
+    argv0: scriptPath(script, ctx.env),
+  };
+  const rc = await runHeartbeatAction(agent, args, action, call);
+  return { rc, stdout: sink.stdout, stderr: sink.stderr };
+}
+
+/**
+ * One OCF action of a built-in agent in-process, with the parameters as `OCF_RESKEY_*` in
+ * `ctx.env` (for an OCF-class resource, and for the benchmark).
+ */
+export async function runOcfInProcess(
+  type: string,
+  action: string,
+  ctx: HeartbeatRunContext,
+): Promise<HeartbeatRunResult> {
+  const agent = findAgent(type);
+  if (agent === undefined) {
+    return { rc: 5, stdout: '', stderr: `tsbeat: ${type} is not a built-in agent\n` };
+  }
+  const sink = { stdout: '', stderr: '' };
+  const rc = await runOcfAction(agent, action, {
+    env: ctx.env,
+    io: captureIo(type, ctx, sink),
+    runtime: inProcessRuntime(),
+    signal: ctx.signal,
+    argv0: `/usr/lib/ocf/resource.d/tsbeat/${type}`,
+  });
+  return { rc, stdout: sink.stdout, stderr: sink.stderr };
+}
+
+/**
+ * Spawn the idle `ip -batch` and GARP runner processes now (call once at daemon start, in the
+ * network namespace the resources live in), so that even the first takeover forks nothing.
+ */
+export function prewarmBuiltinAgents(): void {
+  prewarmInProcessRuntime();
+}
+
+/** End the idle helper processes (daemon shutdown). Announcements in flight continue. */
+export function shutdownBuiltinAgents(): void {
+  shutdownInProcessRuntime();
+}

@@ -1,0 +1,79 @@
+// Part: address arithmetic and syntax checks for IPv4 and IPv6 as the IP agents need them
+// (findif's regular expressions, dotted-quad netmasks, broadcast, canonical IPv6). Pure.
+
+/** findif.sh's IPv4 check: four decimal octets, the first 1-255, no leading "+" or blanks. */
+export function isIpv4(text: string): boolean {
+  const octet0 = '([1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])';
+  const octet = '([0-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])';
+  return new RegExp(`^${octet0}\\.${octet}\\.${octet}\\.${octet}$`).test(text);
+}
+
+/** findif.sh's IPv6 check is only "hex digits and colons"; we also require a parsable address. */
+export function isIpv6(text: string): boolean {
+  return /^[0-9a-fA-F:]+$/.test(text) && canonicalIpv6(text) !== undefined;
+}
+
+/**
+ * RFC 5952 text form of an IPv6 address (lower case, longest zero run compressed), which is how
+ * `ip` prints it; the stock agent gets the same by asking `ip route get`. The WHATWG URL parser
+ * implements exactly this serialisation, in-process.
+ */
+export function canonicalIpv6(text: string): string | undefined {
+  try {
+    const host = new URL(`http://[${text}]/`).hostname;
+    return host.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** IPv4 text to a 32-bit unsigned number (no validation beyond four numbers). */
+export function ipv4ToNumber(text: string): number {
+  const parts = text.split('.').map((p) => Number(p));
+  return (((parts[0] ?? 0) << 24) | ((parts[1] ?? 0) << 16) | ((parts[2] ?? 0) << 8) | (parts[3] ?? 0)) >>> 0;
+}
+
+/** A 32-bit unsigned number as IPv4 text. */
+export function numberToIpv4(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+/** Prefix length to a 32-bit mask. */
+export function prefixToMask(bits: number): number {
+  return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+}
+
+/** Prefix length to a dotted-quad netmask ("24" → "255.255.255.0"). */
+export function prefixToDotted(bits: number): string {
+  return numberToIpv4(prefixToMask(bits));
+}
+
+/** The directed broadcast of ip/bits (all host bits set). */
+export function broadcastOf(ip: string, bits: number): string {
+  return numberToIpv4((ipv4ToNumber(ip) | ~prefixToMask(bits)) >>> 0);
+}
+
+/**
+ * findif.sh's `maybe_convert_dotted_quad_to_cidr`: a contiguous dotted-quad mask becomes its
+ * prefix length; anything that does not look like a dotted quad is returned unchanged (later
+ * checks reject it); a dotted quad that is not a contiguous mask is "bogus" (kept, and reported).
+ */
+export function dottedQuadToPrefix(mask: string): { prefix: string; converted: boolean; bogus: boolean } {
+  if (!/^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$/.test(mask)) {
+    return { prefix: mask, converted: false, bogus: false };
+  }
+  const octets = mask.split('.').map(Number);
+  if (octets.some((o) => o > 255)) return { prefix: mask, converted: false, bogus: false };
+  const m = ipv4ToNumber(mask);
+  for (let bits = 0; bits <= 32; bits++) {
+    if (prefixToMask(bits) === m) return { prefix: String(bits), converted: true, bogus: false };
+  }
+  return { prefix: mask, converted: false, bogus: true };
+}
+
+/** findif.sh's `prefixcheck`: 1 to 3 decimal digits, 1 ≤ n ≤ max. */
+export function isValidPrefix(text: string, max: number): boolean {
+  if (!/^[0-9]{1,3}$/.test(text)) return false;
+  const n = Number(text);
+  return n >= 1 && n <= max;
+}

@@ -1,0 +1,26 @@
+// Part: the agents tsbeat implements itself, by name (the heartbeat script name, which is also
+// the OCF type).
+
+import type { Agent } from './agent.js';
+import { dummy } from './dummy.js';
+import { ipaddr } from './ipaddr.js';
+import { ipaddr2 } from './ipaddr2.js';
+import { sendArp } from './sendarp.js';
+
+/** Name → agent. Names are case-sensitive, as file names in resource.d are. */
+export const AGENTS: Readonly<Record<string, Agent>> = {
+  IPaddr2: ipaddr2,
+  IPaddr: ipaddr,
+  SendArp: sendArp,
+  Dummy: dummy,
+};
+
+/** The agent with this name, if tsbeat has one. */
+export function findAgent(name: string): Agent | undefined {
+  return Object.hasOwn(AGENTS, name) ? AGENTS[name] : undefined;
+}
+
+/** All agent names, for installers and help texts. */
+export function agentNames(): string[] {
+  return Object.keys(AGENTS);
+}
