@@ -10,7 +10,7 @@
  * and `tsbeat hb_standby` agree.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,7 +202,11 @@ describe('the built program', () => {
   it.runIf(process.getuid?.() === 0)(
     'as a user outside the API group: exit 4, naming the group',
     async () => {
-      const r = await node([join(REPO, 'dist/cli/hb_standby.js')], { uid: 65534, gid: 65534 });
+      // A copy nobody can read: the checkout may sit under a directory only root can enter.
+      const copy = join(tmp, 'build');
+      cpSync(join(REPO, 'dist'), join(copy, 'dist'), { recursive: true });
+      cpSync(join(REPO, 'package.json'), join(copy, 'package.json'));
+      const r = await node([join(copy, 'dist/cli/hb_standby.js')], { uid: 65534, gid: 65534 });
       expect(r.status).toBe(4);
       expect(r.stderr).toMatch(
         /hb_standby\.js: permission denied: standby needs root or membership in group haclient\n$/,
