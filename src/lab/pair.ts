@@ -157,14 +157,26 @@ export class LocalPair {
     }
   }
 
-  /** The daemon's own pid (the child of `ip netns exec`). */
+  /**
+   * The daemon's own pid: `ip netns exec` usually execs it in place, but may run it as a child;
+   * the daemon's own children (idle `ip -batch` helpers of the built-in agents) are not it.
+   */
   daemonPid(n: PairNode): number | undefined {
-    if (!n.proc?.pid) return undefined;
+    const pid = n.proc?.pid;
+    if (!pid) return undefined;
+    const isDaemon = (p: number): boolean => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(TSBEAT_JS);
+      } catch {
+        return false;
+      }
+    };
+    if (isDaemon(pid)) return pid;
     try {
-      const children = readFileSync(`/proc/${n.proc.pid}/task/${n.proc.pid}/children`, 'utf8').trim();
-      return children ? Number(children.split(/\s+/)[0]) : n.proc.pid;
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+      return children.map(Number).find(isDaemon) ?? pid;
     } catch {
-      return n.proc.pid;
+      return pid;
     }
   }
 
