@@ -2,7 +2,7 @@
 // authenticates them, feeds the core, signs and sends what it returns, keeps its one timer,
 // and turns its events into heartbeat's operator log lines.
 
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Keyring } from '../codec/auth/keyring.js';
 import { decodeFrame, encodeClassicFrame, encodeNetstringFrame } from '../codec/frame.js';
 import { getString, type Message } from '../codec/model.js';
@@ -34,19 +34,29 @@ export interface ClusterNodeOptions {
 export type DeliverListener = (d: Delivered) => void;
 export type EventListener = (e: MembershipEvent) => void;
 
-/** Reads /proc/loadavg at most once a second (the `ld` field is informational). */
+/**
+ * The `ld` field (informational): /proc/loadavg, refreshed asynchronously at most once a
+ * second, so building a heartbeat never waits for a file read.
+ */
 function loadavgReader(clock: Clock): () => string {
   let cached = 'n/a';
   let at = Number.NEGATIVE_INFINITY;
+  let reading = false;
   return () => {
     const now = clock.monotonicMs();
-    if (now - at >= 1000) {
+    if (!reading && now - at >= 1000) {
       at = now;
-      try {
-        cached = readFileSync('/proc/loadavg', 'latin1').trim();
-      } catch {
-        cached = 'n/a';
-      }
+      reading = true;
+      readFile('/proc/loadavg', 'latin1').then(
+        (text) => {
+          cached = text.trim();
+          reading = false;
+        },
+        () => {
+          cached = 'n/a';
+          reading = false;
+        },
+      );
     }
     return cached;
   };
