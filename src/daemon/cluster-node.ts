@@ -1,13 +1,20 @@
 // Part: the imperative shell around the membership core: reads frames from every medium,
 // authenticates them, feeds the core, signs and sends what it returns, keeps its one timer,
 // and turns its events into heartbeat's operator log lines.
+//
+// Failure policy at this edge: a frame that fails to decode or authenticate is counted and
+// reported (rate limited) and dropped; an exception anywhere in handling an input (the core,
+// a listener) is an internal error: it is handed to `onInternalError`, which fails the node
+// over cleanly (see Daemon.failOver), and this node takes no further input.
 
 import { readFile } from 'node:fs/promises';
 import type { Keyring } from '../codec/auth/keyring.js';
-import { decodeFrame, encodeClassicFrame, encodeNetstringFrame } from '../codec/frame.js';
+import { type DecodeResult, decodeFrame, encodeClassicFrame, encodeNetstringFrame } from '../codec/frame.js';
 import { getString, type Message } from '../codec/model.js';
 import type { Clock } from '../lib/clock.js';
+import { printable } from '../lib/printable.js';
 import type { Random } from '../lib/random.js';
+import { RejectedInput } from '../lib/rejected.js';
 import type { Medium, MediumEvent } from '../media/index.js';
 import { createMembership, type NodeView, nodeViews, step } from '../membership/core.js';
 import type {
@@ -29,6 +36,16 @@ export interface ClusterNodeOptions {
   readonly clock: Clock;
   readonly random: Random;
   readonly log: Log;
+  /** Counts and reports rejected frames; the daemon shares one with the local API. */
+  readonly rejected?: RejectedInput;
+  /**
+   * An exception escaped the handling of an input (`where`: 'timer', 'receive', 'send': the
+   * node is broken and takes no more input) or a listener threw (`where`: 'listener': the
+   * node goes on). Default: rethrow (tests); the daemon fails over.
+   */
+  readonly onInternalError?: (where: string, err: unknown) => void;
+  /** Test-only fault injection (TSBEAT_TEST_FAULT): throw inside a timer or receive handler. */
+  readonly faults?: { throwIn(where: 'timer' | 'receive'): boolean };
 }
 
 export type DeliverListener = (d: Delivered) => void;
@@ -62,26 +79,6 @@ function loadavgReader(clock: Clock): () => string {
   };
 }
 
-/** Rate limit for bad-frame log lines: one per source and reason per 10 s, with a count. */
-class BadFrameLog {
-  private readonly seen = new Map<string, { atMs: number; suppressed: number }>();
-  private readonly log: Log;
-  constructor(log: Log) {
-    this.log = log;
-  }
-  report(nowMs: number, key: string, line: string): void {
-    const e = this.seen.get(key);
-    if (e && nowMs - e.atMs < 10_000) {
-      e.suppressed++;
-      return;
-    }
-    const extra = e && e.suppressed > 0 ? ` (${e.suppressed} more like it suppressed)` : '';
-    this.log.error(`${line}${extra}`);
-    this.seen.set(key, { atMs: nowMs, suppressed: 0 });
-    if (this.seen.size > 1000) this.seen.clear();
-  }
-}
-
 export class ClusterNode {
   readonly state: MembershipState;
   private readonly opts: ClusterNodeOptions;
@@ -89,14 +86,25 @@ export class ClusterNode {
   private timer: NodeJS.Timeout | undefined;
   private readonly deliverListeners: DeliverListener[] = [];
   private readonly eventListeners: EventListener[] = [];
-  private readonly badFrames: BadFrameLog;
+  readonly rejected: RejectedInput;
+  /** The keys in force; SIGHUP may replace them (heartbeat re-reads a changed authkeys). */
+  private keyring: Keyring;
   private closed = false;
+  /** Inputs not yet stepped: a listener's send() during execute() waits its turn here. */
+  private readonly inputs: Input[] = [];
+  private stepping = false;
 
   constructor(opts: ClusterNodeOptions) {
     this.opts = opts;
     this.state = createMembership(opts.membership, opts.random);
     this.loadavg = loadavgReader(opts.clock);
-    this.badFrames = new BadFrameLog(opts.log);
+    this.keyring = opts.keyring;
+    this.rejected =
+      opts.rejected ??
+      new RejectedInput({
+        nowMs: () => opts.clock.monotonicMs(),
+        log: (level, line) => opts.log[level](line),
+      });
   }
 
   onDeliver(l: DeliverListener): void {
@@ -110,9 +118,9 @@ export class ClusterNode {
   /** Begin reading every medium and announce ourselves. Media must already be open. */
   start(): void {
     this.opts.media.forEach((m, i) => {
-      void this.readLoop(m, i);
+      this.readLoop(m, i).catch((e: unknown) => this.internalError('receive', e));
     });
-    this.apply({ kind: 'start' });
+    this.guarded('send', () => this.apply({ kind: 'start' }));
   }
 
   /** A message from the layer above (resource management, standby requests). */
@@ -120,8 +128,18 @@ export class ClusterNode {
     this.apply({ kind: 'send', msg });
   }
 
+  /** New authkeys (SIGHUP): frames from now on are signed and checked with them. */
+  setKeyring(keyring: Keyring): void {
+    this.keyring = keyring;
+  }
+
   views(): NodeView[] {
     return nodeViews(this.state, this.opts.clock.monotonicMs());
+  }
+
+  /** Whether the node stopped taking input (stopped, or broken by an internal error). */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Stop timers and reading; media are closed by their owner. */
@@ -129,61 +147,156 @@ export class ClusterNode {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.inputs.length = 0;
   }
 
   private async readLoop(medium: Medium, link: number): Promise<void> {
     for await (const f of medium.frames()) {
       if (this.closed) return;
-      const r = decodeFrame(f.bytes, this.opts.keyring);
+      let r: DecodeResult;
+      try {
+        r = decodeFrame(f.bytes, this.keyring);
+      } catch (e) {
+        // The codec returns values for bad input; a throw is a codec bug. The frame is
+        // dropped like a malformed one: a peer must not be able to kill us with bytes.
+        r = {
+          outcome: 'malformed',
+          reason: `decoder error: ${(e as Error).message}`,
+          offsetBytes: 0,
+          frame: undefined,
+        };
+      }
       if (r.outcome !== 'ok') {
-        const why =
-          r.outcome === 'badDigest'
-            ? `authentication failed (key ${r.authIndex}, ${r.method}): wrong key in authkeys?`
-            : r.outcome === 'unknownKeyIndex'
-              ? `signed with key ${r.authIndex}, which authkeys does not list`
-              : r.outcome === 'noAuth'
-                ? 'no authentication'
-                : `malformed: ${r.reason}`;
-        this.badFrames.report(
-          this.opts.clock.monotonicMs(),
-          `${f.from}|${r.outcome}`,
-          `bad frame from ${f.from} on ${medium.name}: ${why}; dropped`,
-        );
+        this.rejectFrame(r, f.from, medium.name);
         continue;
       }
-      try {
-        this.apply({ kind: 'frame', link, msg: r.message });
-      } catch (e) {
-        // A bug in the core must not be mistaken for a bad frame: crash, and the peer takes over.
-        this.opts.log.crit(`internal error handling a frame from ${f.from}: ${(e as Error).message}`);
-        throw e;
-      }
+      const msg = r.message;
+      this.guarded('receive', () => {
+        if (this.opts.faults?.throwIn('receive'))
+          throw new Error('test fault: exception in the receive path');
+        this.apply({ kind: 'frame', link, msg });
+      });
     }
   }
 
+  private rejectFrame(r: Exclude<DecodeResult, { outcome: 'ok' }>, from: string, on: string): void {
+    const where = `bad frame from ${from} on ${on}`;
+    switch (r.outcome) {
+      case 'badDigest':
+        this.rejected.reject(
+          'badAuth',
+          from,
+          `${where}: authentication failed (key ${r.authIndex}, ${r.method}): wrong key in authkeys?; dropped`,
+        );
+        return;
+      case 'unknownKeyIndex':
+        this.rejected.reject(
+          'unknownKey',
+          from,
+          `${where}: signed with key ${r.authIndex}, which authkeys does not list; dropped`,
+        );
+        return;
+      case 'noAuth':
+        this.rejected.reject('noAuth', from, `${where}: no authentication; dropped`);
+        return;
+      default:
+        this.rejected.reject('malformed', from, `${where}: malformed: ${printable(r.reason)}; dropped`);
+    }
+  }
+
+  /** Run one input handler; an exception is an internal error of this node. */
+  private guarded(where: 'timer' | 'receive' | 'send', fn: () => void): void {
+    if (this.closed) return;
+    try {
+      fn();
+    } catch (e) {
+      this.internalError(where, e);
+    }
+  }
+
+  private internalError(where: string, e: unknown): void {
+    // Nothing more goes in: the state may be half-updated.
+    this.stop();
+    if (this.opts.onInternalError) this.opts.onInternalError(where, e);
+    else throw e;
+  }
+
+  /**
+   * Step the core with `input`, then with whatever the step's listeners asked for. Inputs
+   * that arrive while a step's output is being executed (a listener calling send()) wait,
+   * so every frame of a step leaves before the frames of the steps it caused: sequence
+   * numbers go out in order.
+   */
   private apply(input: Input): void {
     if (this.closed) return;
-    const env = {
-      monoMs: this.opts.clock.monotonicMs(),
-      wallMs: this.opts.clock.wallMs(),
-      loadavg: this.loadavg(),
-    };
-    const out = step(this.state, input, env);
-    this.execute(out);
+    this.inputs.push(input);
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      for (let next = this.inputs.shift(); next !== undefined; next = this.inputs.shift()) {
+        if (this.closed) return;
+        const env = {
+          monoMs: this.opts.clock.monotonicMs(),
+          wallMs: this.opts.clock.wallMs(),
+          loadavg: this.loadavg(),
+        };
+        this.execute(step(this.state, next, env));
+      }
+    } finally {
+      this.stepping = false;
+    }
   }
 
   private execute(out: Output): void {
+    // Frames first: they carry the seqs this step assigned.
+    for (const o of out.send) this.transmit(o.msg);
+    this.schedule(out.wakeAtMs);
     for (const e of out.events) {
       this.logEvent(e);
-      for (const l of this.eventListeners) l(e);
+      for (const l of this.eventListeners) this.callListener(() => l(e));
     }
-    for (const o of out.send) this.transmit(o.msg);
-    for (const d of out.deliver) for (const l of this.deliverListeners) l(d);
-    this.schedule(out.wakeAtMs);
+    for (const d of out.deliver) for (const l of this.deliverListeners) this.callListener(() => l(d));
+  }
+
+  /**
+   * A listener (the resource layer) that throws is broken, not this node: membership goes on
+   * (it is needed to hand the resources over), and the owner decides what the failure means.
+   */
+  private callListener(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (this.opts.onInternalError) this.opts.onInternalError('listener', e);
+      else throw e;
+    }
+  }
+
+  /**
+   * Send one last message (shutdone) through a node that stopped after an internal error: the
+   * core may still be able to build it, and a peer told at once takes over at once instead
+   * of after deadtime. Best effort: false if the core cannot.
+   */
+  sendLastWords(msg: Message): boolean {
+    try {
+      const out = step(
+        this.state,
+        { kind: 'send', msg },
+        {
+          monoMs: this.opts.clock.monotonicMs(),
+          wallMs: this.opts.clock.wallMs(),
+          loadavg: 'n/a',
+        },
+      );
+      for (const o of out.send) this.transmit(o.msg);
+      return out.send.length > 0;
+    } catch {
+      return false;
+    }
   }
 
   private transmit(msg: Message): void {
-    const { keyring, innerAuth, media, log } = this.opts;
+    const { innerAuth, media, log } = this.opts;
+    const keyring = this.keyring;
     let netstring: Uint8Array | undefined;
     let classic: Uint8Array | undefined;
     for (const m of media) {
@@ -218,7 +331,14 @@ export class ClusterNode {
     this.timer = undefined;
     if (this.closed || !Number.isFinite(wakeAtMs)) return;
     const delay = Math.max(0, wakeAtMs - this.opts.clock.monotonicMs());
-    this.timer = setTimeout(() => this.apply({ kind: 'tick' }), Math.ceil(delay));
+    this.timer = setTimeout(
+      () =>
+        this.guarded('timer', () => {
+          if (this.opts.faults?.throwIn('timer')) throw new Error('test fault: exception in a timer handler');
+          this.apply({ kind: 'tick' });
+        }),
+      Math.ceil(delay),
+    );
   }
 
   /** heartbeat's operator lines (heartbeat-rm-cli.md §7.3), plus tsbeat's measured figures. */
@@ -271,16 +391,26 @@ export class ClusterNode {
       case 'irretrievable':
         log.error(`Irretrievably lost packet: node ${e.node} seq ${e.seq} (${e.info})`);
         return;
-      case 'replay':
-        log.error(
+      case 'oldGeneration':
+        this.rejected.reject(
+          'oldGeneration',
+          e.node,
           `should_drop_message: attempted replay attack [${e.node}]? [gen = ${e.generation}, curgen = ${e.known}]`,
         );
         return;
+      case 'replay':
+        this.rejected.reject(
+          'replay',
+          e.node,
+          `frame seq ${e.seq} of ${e.node} seen before on ${e.link}: replayed or duplicated; dropped, it refreshes nothing`,
+          'warn',
+        );
+        return;
       case 'badNode':
-        log.error(`bad node [${e.src}] in message`);
+        this.rejected.reject('badNode', e.src, `bad node [${printable(e.src, 100)}] in message`);
         return;
       case 'badMessage':
-        log.error(`bad message from ${e.node}: ${e.reason}`);
+        this.rejected.reject('badMessage', e.node, `bad message from ${printable(e.node, 100)}: ${e.reason}`);
         return;
       case 'uuidChanged':
         log.info(`node ${e.node} changed its uuid`);

@@ -1,6 +1,10 @@
-// Part: the daemon's life: configuration, identity (generation, uuid), pid file, logging,
-// media, the membership shell, the local API, signals, and a clean shutdown.
+// Part: the daemon's life: configuration, identity (generation, uuid), single instance, pid
+// file, logging, start-up reconciliation, media, the membership shell, the local API, a clean
+// shutdown, and the failure policy (an internal error fails the node over, see failOver()).
 
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import inspector from 'node:inspector';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,14 +14,21 @@ import {
   shutdownBuiltinAgents,
 } from '../agents/builtin.js';
 import { ResourceRunner, scriptEnvironment } from '../agents/runner.js';
-import type { Config } from '../config/model.js';
+import type { Keyring } from '../codec/auth/keyring.js';
+import { type Message, stringField } from '../codec/model.js';
+import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
+import type { Config, ResourceConfig } from '../config/model.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { systemClock } from '../lib/clock.js';
+import { formatDiagnostic } from '../lib/diagnostic.js';
 import { seededRandom } from '../lib/random.js';
+import { RejectedInput } from '../lib/rejected.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
 import { type Fencer, ResourceManager } from '../resources/manager.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
 import { ClusterNode, logMediumEvent } from './cluster-node.js';
+import { type DaemonFaults, daemonFaults } from './faults.js';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLog, type Log } from './log.js';
 import { buildMedia, linkName, UnsupportedMediumError } from './media-factory.js';
 import type { DaemonPaths } from './paths.js';
@@ -32,7 +43,15 @@ export interface DaemonOptions {
   readonly paths: DaemonPaths;
   /** Mirror log lines to stderr (foreground runs). */
   readonly stderr: 'text' | 'json' | false;
+  /**
+   * End the process with this code. Called once, after a clean failover from an internal
+   * error (see failOver). Default: process.exit.
+   */
+  readonly exit?: (code: number) => void;
 }
+
+/** Exit status after an internal error was contained (resources released or not). */
+export const EXIT_INTERNAL_ERROR = 70;
 
 /** How long a stopping node keeps heartbeating after `shutdone`, so peers hear it (heartbeat: ~1 s). */
 const SHUTDOWN_LINGER_MS = 1000;
@@ -46,6 +65,12 @@ export class Daemon {
   private api: ApiServers | undefined;
   view: DaemonView | undefined;
   private stopping: Promise<boolean> | undefined;
+  private failing: Promise<void> | undefined;
+  private lock: InstanceLock | undefined;
+  private runner: ResourceRunner | undefined;
+  private readonly faults: DaemonFaults | undefined;
+  /** Rejected frames and API requests, counted for `tsbeat status`, logged rate-limited. */
+  readonly rejected: RejectedInput;
   generation = 0;
 
   constructor(opts: DaemonOptions) {
@@ -62,6 +87,11 @@ export class Daemon {
           ? !/^(false|off|no|n|0)$/i.test(h.params['syslogmsgfmt'])
           : true,
     });
+    this.rejected = new RejectedInput({
+      nowMs: () => systemClock.monotonicMs(),
+      log: (level, line) => this.log[level](line),
+    });
+    this.faults = daemonFaults(process.env['TSBEAT_TEST_FAULT']);
   }
 
   /** Start everything; on failure, undo what was done and throw a one-line reason. */
@@ -69,6 +99,14 @@ export class Daemon {
     const { config, paths } = this.opts;
     const h = config.haCf;
     const log = this.log;
+    // The runtime's debugger would let any local user run code as root in here.
+    if (inspector.url() !== undefined) {
+      inspector.close();
+      log.warn(
+        'the Node.js inspector was open (NODE_OPTIONS?): closed it; tsbeat never runs with a debugger port',
+      );
+    }
+    this.lock = await acquireInstanceLock(paths.runDir);
     log.info(`tsbeat ${VERSION} starting (heartbeat 3.0.6 compatible) on node ${config.localNode}`);
     writePidFile(paths.pidFile, process.pid);
 
@@ -78,6 +116,11 @@ export class Daemon {
     log.info(`Heartbeat generation: ${gen.generation}`);
     const id = nodeUuid(paths.uuidFile);
     if (id.created) log.info('No uuid found for current node - generating a new uuid.');
+
+    this.debugLevel = h.debugLevel;
+    this.configDigests = await readConfigDigests(config.dir);
+    this.runner = this.createRunner();
+    await this.reconcile(this.runner);
 
     try {
       this.media = buildMedia(h.media, systemClock, (e) => logMediumEvent(log, e));
@@ -116,8 +159,12 @@ export class Daemon {
       clock: systemClock,
       random: seededRandom(Number(process.hrtime.bigint() % 2_147_483_647n)),
       log,
+      rejected: this.rejected,
+      onInternalError: (where, e) =>
+        void this.failOver(where === 'listener' ? 'the resource layer' : `membership (${where})`, e),
+      ...(this.faults ? { faults: this.faults } : {}),
     });
-    this.rm = this.createResourceManager(this.node);
+    this.rm = this.createResourceManager(this.node, this.runner);
     const rm = this.rm;
     this.node.onEvent((e) => rm.onMembershipEvent(e));
     this.node.onDeliver((d) => rm.onDelivered(d));
@@ -177,17 +224,16 @@ export class Daemon {
     log.info(`local API listening on ${paths.socket}`);
   }
 
-  /** heartbeat's resource layer over the membership shell, with its scripts and environment. */
-  private createResourceManager(node: ClusterNode): ResourceManager {
+  /** The scripts and built-in agents of haresources, with heartbeat's environment. */
+  private createRunner(): ResourceRunner {
     const { config } = this.opts;
     const h = config.haCf;
     const log = this.log;
     const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
-    const stopRetryMax = Number.parseInt(envValue('STOPRETRYMAX') ?? '10', 10);
     const timeoutS = Number.parseInt(envValue('TSBEAT_RESOURCE_TIMEOUT') ?? '', 10);
     // An operator who wants heartbeat's own script for an agent tsbeat has built in names it here.
     const scriptAgents = new Set((envValue('TSBEAT_SCRIPT_AGENTS') ?? '').split(':').filter(Boolean));
-    const runner = new ResourceRunner({
+    return new ResourceRunner({
       scriptDirs: [join(config.dir, 'resource.d'), '/etc/init.d'],
       env: scriptEnvironment({
         localNode: config.localNode,
@@ -206,6 +252,63 @@ export class Daemon {
         ? { timeoutMs: { start: timeoutS * 1000, stop: timeoutS * 1000 } }
         : {}),
     });
+  }
+
+  /**
+   * Start-up reconciliation: before this node says a word to the cluster, ask every configured
+   * resource whether it runs (a VIP left by a crashed instance, a service started at boot). This
+   * node holds nothing yet in the protocol's eyes, and the peer may hold those groups now, so
+   * whatever runs is stopped (right to left, as a group) before joining: two owners are never
+   * possible, and nothing is left silently. A resource that will not stop keeps tsbeat out of
+   * the cluster (start fails and says which).
+   */
+  private async reconcile(runner: ResourceRunner): Promise<void> {
+    const { config } = this.opts;
+    const log = this.log;
+    const probe = new AbortController();
+    const leftovers: { group: string; running: ResourceConfig[] }[] = [];
+    for (const g of config.groups) {
+      const running: ResourceConfig[] = [];
+      for (const r of g.resources) {
+        if (!runner.locate(r.script)) continue;
+        const res = await runner.run(r, 'status', probe.signal);
+        if (res.running) running.push(r);
+      }
+      if (running.length > 0) leftovers.push({ group: g.key, running });
+    }
+    if (leftovers.length === 0) {
+      log.info('start-up check: no configured resource is running here');
+      return;
+    }
+    for (const { group, running } of leftovers) {
+      const g = config.groups.find((x) => x.key === group)!;
+      log.warn(
+        `start-up check: ${running.map((r) => r.spec).join(' ')} of group ${group} already running here (left by a previous instance, or started outside tsbeat); releasing the group before joining the cluster`,
+      );
+      const stuck: string[] = [];
+      for (const r of [...g.resources].reverse()) {
+        if (!runner.locate(r.script)) continue;
+        const stop = await runner.run(r, 'stop', probe.signal);
+        if (stop.rc === 0) continue;
+        const check = await runner.run(r, 'status', probe.signal);
+        if (check.running || check.timedOut) stuck.push(r.spec);
+      }
+      if (stuck.length > 0) {
+        throw new Error(
+          `${stuck.join(' ')} is running here and will not stop, so this node cannot join the cluster without risking it running twice; stop it by hand, then start tsbeat again`,
+        );
+      }
+      log.info(`start-up check: group ${group} released`);
+    }
+  }
+
+  /** heartbeat's resource layer over the membership shell. */
+  private createResourceManager(node: ClusterNode, runner: ResourceRunner): ResourceManager {
+    const { config } = this.opts;
+    const h = config.haCf;
+    const log = this.log;
+    const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
+    const stopRetryMax = Number.parseInt(envValue('STOPRETRYMAX') ?? '10', 10);
     let builtinUsed = false;
     for (const g of config.groups) {
       for (const r of g.resources) {
@@ -275,6 +378,55 @@ export class Daemon {
 
   fencer: StonithFencer | undefined;
   private builtinAgents = false;
+  private debugLevel = 0;
+  /** Digests of ha.cf, authkeys and haresources as started, to tell what SIGHUP finds changed. */
+  private configDigests: Record<ConfigFile, string> | undefined;
+
+  /**
+   * SIGUSR1 (+1) / SIGUSR2 (-1): heartbeat's way to change the debug level of a running daemon
+   * (0..255; 0 = no debug lines). Never opens a debugger, never ends the daemon.
+   */
+  changeDebugLevel(delta: number): void {
+    this.debugLevel = Math.max(0, Math.min(255, this.debugLevel + delta));
+    const log = this.log as Log & { setDebugLevel?: (n: number) => void };
+    log.setDebugLevel?.(this.debugLevel);
+    this.log.info(`debug level now ${this.debugLevel} (signal ${delta > 0 ? 'SIGUSR1' : 'SIGUSR2'})`);
+  }
+
+  /**
+   * SIGHUP, as heartbeat: reopen the log files (after logrotate), re-read authkeys when it
+   * changed (new keys in force at once), and say plainly what cannot be applied while running:
+   * heartbeat restarts itself for a changed ha.cf, tsbeat asks the operator to restart it.
+   */
+  async reload(): Promise<void> {
+    const log = this.log;
+    const reopenable = log as Log & { reopen?: () => void };
+    reopenable.reopen?.();
+    const before = this.configDigests;
+    const now = await readConfigDigests(this.opts.config.dir);
+    if (!before) return;
+    const changed = CONFIG_FILES.filter((f) => before[f] !== now[f]);
+    if (changed.length === 0) {
+      log.info('Configuration unchanged.');
+      return;
+    }
+    if (changed.includes('authkeys')) {
+      const file = join(this.opts.config.dir, 'authkeys');
+      const problem = await readAuthkeys(file);
+      if (typeof problem === 'string') {
+        log.error(`SIGHUP: ${problem}; the keys in force are unchanged`);
+      } else {
+        log.info('Rereading authentication file.');
+        this.node?.setKeyring(problem);
+        this.configDigests = { ...before, authkeys: now.authkeys };
+      }
+    }
+    for (const f of changed.filter((x) => x !== 'authkeys')) {
+      log.warn(
+        `SIGHUP: ${join(this.opts.config.dir, f)} changed since start; tsbeat applies it only at start: move the resources away (hb_standby), then restart tsbeat on this node`,
+      );
+    }
+  }
 
   /**
    * Graceful stop: give every group up (right to left), tell the peers (shutdone), keep
@@ -295,30 +447,176 @@ export class Daemon {
         this.stopping = undefined;
         return false;
       }
-      await new Promise((r) => setTimeout(r, SHUTDOWN_LINGER_MS));
+      await sleep(SHUTDOWN_LINGER_MS);
     } else if (this.node) {
-      this.node.send({
-        fields: [
-          { name: 't', kind: 'string', value: Buffer.from('shutdone') },
-          { name: 'st', kind: 'string', value: Buffer.from('dead') },
-        ],
-      });
-      await new Promise((r) => setTimeout(r, SHUTDOWN_LINGER_MS));
+      this.sendShutdone();
+      await sleep(SHUTDOWN_LINGER_MS);
     }
-    this.rm?.close();
-    if (this.builtinAgents) shutdownBuiltinAgents();
-    this.node?.stop();
-    await this.api?.close();
-    await this.closeMedia();
-    removePidFile(this.opts.paths.pidFile, process.pid);
+    await this.closeAll();
     log.info(`${this.opts.config.localNode} Heartbeat shutdown complete.`);
     log.close();
     return true;
   }
 
+  /** Tell the peers this node is gone and holds nothing (heartbeat's shutdone). */
+  private sendShutdone(): void {
+    this.node?.send(shutdoneMessage());
+  }
+
+  private async closeAll(): Promise<void> {
+    this.rm?.close();
+    if (this.builtinAgents) shutdownBuiltinAgents();
+    this.node?.stop();
+    this.faults?.stop();
+    await this.api?.close();
+    await this.closeMedia();
+    removePidFile(this.opts.paths.pidFile, process.pid);
+    await this.lock?.release();
+  }
+
+  /**
+   * The failure policy (tsbeat(8), FAILURE POLICY). An internal error (an exception in the
+   * membership core or a listener, a timer, the receive path, anywhere the process would
+   * otherwise die) must not leave this node's resources up without the peer knowing. So:
+   * 1. take no further input (the state may be half-updated);
+   * 2. stop every group that may hold resources, right to left, bypassing the ownership core
+   *    (which may be what broke), each action under its hard deadline;
+   * 3. if everything stopped, say so (shutdone: the peer takes over at once, without fencing);
+   *    if something would not stop, say nothing: the peer declares this node dead after
+   *    deadtime and fences it before taking over (without STONITH, shared-storage groups are
+   *    not taken over);
+   * 4. exit with status 70, so a supervisor (systemd Restart=on-failure) restarts the daemon,
+   *    whose start-up check then finds a clean node.
+   */
+  failOver(where: string, err: unknown): Promise<void> {
+    if (this.failing) {
+      this.log.crit(`internal error in ${where} while failing over: ${describeError(err)}`);
+      return this.failing;
+    }
+    this.failing = this.doFailOver(where, err);
+    return this.failing;
+  }
+
+  private async doFailOver(where: string, err: unknown): Promise<void> {
+    const log = this.log;
+    log.crit(
+      `internal error in ${where}: ${describeError(err)}; failing over: releasing resources, then exiting`,
+    );
+    if (err instanceof Error && err.stack)
+      log.error(`internal error stack: ${err.stack.split('\n').slice(0, 12).join(' | ')}`);
+
+    let released = true;
+    try {
+      const groups = this.rm?.groups() ?? [];
+      this.rm?.close();
+      const runner = this.runner;
+      if (runner) {
+        const signal = new AbortController().signal;
+        for (const g of [...groups].reverse()) {
+          if (g.state === 'stopped' || g.state === 'failed') continue;
+          const group = this.opts.config.groups.find((x) => x.key === g.key);
+          if (!group) continue;
+          log.info(`failover: releasing group ${g.key} (was ${g.state})`);
+          for (const r of [...group.resources].reverse()) {
+            const stop = await runner.run(r, 'stop', signal);
+            if (stop.rc === 0) continue;
+            const check = await runner.run(r, 'status', signal);
+            if (check.running || check.timedOut) {
+              released = false;
+              log.crit(`failover: ${r.spec} would not stop; it may still run here`);
+            }
+          }
+        }
+      }
+    } catch (e) {
+      released = false;
+      log.crit(`failover: releasing resources failed: ${describeError(e)}`);
+    }
+    if (released) {
+      let told = false;
+      try {
+        if (this.node?.isClosed === false) {
+          this.sendShutdone();
+          told = true;
+        } else if (this.node) {
+          told = this.node.sendLastWords(shutdoneMessage());
+        }
+      } catch (e) {
+        log.crit(`failover: could not tell the peers: ${describeError(e)}`);
+      }
+      if (told) {
+        log.info('failover: every group released; told the peers (shutdone)');
+        await sleep(SHUTDOWN_LINGER_MS);
+      } else {
+        log.crit(
+          'failover: every group released, but the peers could not be told: they will find this node dead after deadtime',
+        );
+      }
+    } else {
+      log.crit(
+        'failover: not telling the peers anything was released: they will declare this node dead after deadtime and fence it before taking over',
+      );
+    }
+    try {
+      await this.closeAll();
+    } catch (e) {
+      log.crit(`failover: cleanup failed: ${describeError(e)}`);
+    }
+    log.crit(
+      `exiting with status ${EXIT_INTERNAL_ERROR} after an internal error; a supervisor should restart tsbeat`,
+    );
+    log.close();
+    (this.opts.exit ?? ((code: number) => process.exit(code)))(EXIT_INTERNAL_ERROR);
+  }
+
   private async closeMedia(): Promise<void> {
     await Promise.all(this.media.map((m) => m.close()));
   }
+}
+
+const CONFIG_FILES = ['ha.cf', 'authkeys', 'haresources'] as const;
+type ConfigFile = (typeof CONFIG_FILES)[number];
+
+async function readConfigDigests(dir: string): Promise<Record<ConfigFile, string>> {
+  const digest = async (f: ConfigFile): Promise<string> => {
+    try {
+      return createHash('sha256')
+        .update(await readFile(join(dir, f)))
+        .digest('hex');
+    } catch (e) {
+      return `unreadable: ${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+    }
+  };
+  const [a, b, c] = await Promise.all(CONFIG_FILES.map(digest));
+  return { 'ha.cf': a!, authkeys: b!, haresources: c! };
+}
+
+/** The keys of a changed authkeys, or why they cannot be used (file:line, fix). */
+async function readAuthkeys(file: string): Promise<Keyring | string> {
+  try {
+    const st = await stat(file);
+    const mode = authkeysModeProblem(st.mode);
+    if (mode) return `${file}: ${mode} (chmod 600 ${file})`;
+    const parsed = parseAuthkeys((await readFile(file)).toString('latin1'), file);
+    const errors = parsed.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0 || !parsed.keyring)
+      return errors.map(formatDiagnostic).join('; ') || `${file}: no usable key`;
+    return parsed.keyring;
+  } catch (e) {
+    return `cannot read ${file}: ${(e as Error).message}`;
+  }
+}
+
+function shutdoneMessage(): Message {
+  return { fields: [stringField('t', 'shutdone'), stringField('st', 'dead')] };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }
 
 /** The hostname heartbeat uses (`uname -n`), lowercased. */

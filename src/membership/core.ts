@@ -44,11 +44,16 @@ export function createMembership(cfg: MembershipConfig, random: Random): Members
       lastStatusSeq: undefined,
       lastStatusTs: undefined,
       lastSeq: undefined,
+      seqHighWater: undefined,
       missing: new Map(),
       ackTrigger: random.int(0, PROTOCOL.ackModulo - 1),
       ackedSeq: 0,
       protocol: true,
-      links: cfg.links.map(() => ({ status: 'dead' as const, lastHeardAtMs: undefined })),
+      links: cfg.links.map(() => ({
+        status: 'dead' as const,
+        lastHeardAtMs: undefined,
+        seqHighWater: undefined,
+      })),
     });
   }
   return {
@@ -62,7 +67,11 @@ export function createMembership(cfg: MembershipConfig, random: Random): Members
     seq: 0,
     history: [],
     peers,
-    selfLinks: cfg.links.map(() => ({ status: 'dead' as const, lastHeardAtMs: undefined })),
+    selfLinks: cfg.links.map(() => ({
+      status: 'dead' as const,
+      lastHeardAtMs: undefined,
+      seqHighWater: undefined,
+    })),
     nextKeepaliveAtMs: 0,
     flowControl: true,
     lastStepAtMs: undefined,
@@ -231,6 +240,12 @@ function refreshLink(s: Step, node: string, links: PeerState['links'], link: num
   }
 }
 
+/** A new generation starts its seqs again: what was seen of the old one says nothing. */
+function forgetSeqHighWater(p: PeerState): void {
+  p.seqHighWater = undefined;
+  for (const l of p.links) l.seqHighWater = undefined;
+}
+
 function resetTracking(p: PeerState): void {
   p.lastSeq = undefined;
   p.missing.clear();
@@ -249,8 +264,15 @@ function receive(s: Step, link: number, msg: Message): void {
     return;
   }
   if (src === cfg.localNode) {
-    // Our own broadcast or multicast echo: it proves our side of the medium works.
-    refreshLink(s, src, st.selfLinks, link);
+    // Our own broadcast or multicast echo: it proves our side of the medium works, unless it
+    // is an old frame of ours played back.
+    const own = st.selfLinks[link];
+    const hg = parseHex(getString(msg, 'hg'));
+    const seq = parseHex(getString(msg, 'seq'));
+    if (own && hg === cfg.generation && seq !== undefined && seq > (own.seqHighWater ?? 0)) {
+      own.seqHighWater = seq;
+      refreshLink(s, src, st.selfLinks, link);
+    }
     return;
   }
   const p = st.peers.get(src);
@@ -267,7 +289,8 @@ function receive(s: Step, link: number, msg: Message): void {
   const forUs = dest === undefined || dest === cfg.localNode;
 
   if (type.startsWith('NS_')) {
-    refreshLink(s, p.name, p.links, link);
+    // NS_ messages carry no seq, so a replayed one cannot be told from a new one: they refresh
+    // no liveness (status heartbeats on every medium do that).
     if (forUs) receiveNs(s, p, type, msg);
     return;
   }
@@ -279,27 +302,55 @@ function receive(s: Step, link: number, msg: Message): void {
     return;
   }
   if (p.generation !== undefined && hg < p.generation) {
-    s.events.push({ kind: 'replay', node: p.name, generation: hg, known: p.generation });
+    s.events.push({ kind: 'oldGeneration', node: p.name, generation: hg, known: p.generation });
     return;
   }
   const isStatus = type === 'status';
+  let newGeneration = false;
   if (p.generation === undefined) {
     // Only a status names a peer's generation: adopting it from another message that
     // overtook the first status would make that status look like a healed partition.
-    if (isStatus) p.generation = hg;
+    if (isStatus) {
+      p.generation = hg;
+      newGeneration = true;
+      forgetSeqHighWater(p);
+    }
   } else if (hg > p.generation) {
     if (!isStatus) return; // a restarted node announces its new generation with a status first
     s.events.push({ kind: 'restart', node: p.name, generation: hg });
+    newGeneration = true;
     p.generation = hg;
     resetTracking(p);
+    forgetSeqHighWater(p);
     if (p.status === 'dead') p.lastStatusAtMs = undefined;
-  } else if (isStatus && p.status === 'dead') {
+  }
+  // Replay protection: a seq of this generation seen before (and not a retransmission we
+  // asked for) refreshes nothing, neither the node nor, when this link delivered it already,
+  // the link. Only then may a dead node's frame count as a healed partition.
+  const l = p.links[link];
+  const newForLink = l !== undefined && (l.seqHighWater === undefined || seq > l.seqHighWater);
+  if (p.seqHighWater !== undefined && seq <= p.seqHighWater && !p.missing.has(seq)) {
+    if (newForLink) {
+      // The same frame on another medium: proof that this medium works.
+      l.seqHighWater = seq;
+      refreshLink(s, p.name, p.links, link);
+    } else {
+      s.events.push({ kind: 'replay', node: p.name, seq, link: cfg.links[link] ?? String(link) });
+    }
+    return;
+  }
+  if (isStatus && p.status === 'dead' && !newGeneration) {
     // Same generation from a node we declared dead: it was alive all along (partition,
     // or it was frozen). heartbeat logs "Cluster node X returning after partition."
     s.events.push({ kind: 'partitionHealed', node: p.name });
     resetTracking(p);
   }
-  refreshLink(s, p.name, p.links, link);
+  if (newForLink) {
+    l.seqHighWater = seq;
+    refreshLink(s, p.name, p.links, link);
+  }
+  if (p.generation !== undefined && (p.seqHighWater === undefined || seq > p.seqHighWater))
+    p.seqHighWater = seq;
 
   if (!track(s, p, seq)) return;
   p.heard = true;

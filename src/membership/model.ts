@@ -98,7 +98,19 @@ export type MembershipEvent =
   | { readonly kind: 'tooManyLost'; readonly node: string; readonly count: number }
   | { readonly kind: 'noPacketsMissing'; readonly node: string }
   | { readonly kind: 'irretrievable'; readonly node: string; readonly seq: number; readonly info: string }
-  | { readonly kind: 'replay'; readonly node: string; readonly generation: number; readonly known: number }
+  /** A frame of an older generation than the node's current one (heartbeat: "attempted replay attack"). */
+  | {
+      readonly kind: 'oldGeneration';
+      readonly node: string;
+      readonly generation: number;
+      readonly known: number;
+    }
+  /**
+   * A frame of the current generation whose seq this link already delivered: a replay (or a
+   * network duplicate). It refreshes nothing. Copies of one frame on different media are not
+   * replays: each medium delivers every frame once.
+   */
+  | { readonly kind: 'replay'; readonly node: string; readonly seq: number; readonly link: string }
   | { readonly kind: 'badNode'; readonly src: string }
   | { readonly kind: 'badMessage'; readonly node: string; readonly reason: string }
   | { readonly kind: 'uuidChanged'; readonly node: string }
@@ -125,6 +137,8 @@ export interface Output {
 export interface LinkState {
   status: LinkStatus;
   lastHeardAtMs: number | undefined;
+  /** Highest seq of the peer's current generation this link delivered (replay protection). */
+  seqHighWater: number | undefined;
 }
 
 export interface PeerState {
@@ -142,6 +156,12 @@ export interface PeerState {
   lastStatusTs: number | undefined;
   /** Highest in-order seq received; undefined = no sequence tracking yet. */
   lastSeq: number | undefined;
+  /**
+   * Highest seq ever accepted from the current generation. Unlike lastSeq it survives the
+   * reset of sequence tracking when a dead node returns, so frames captured before its death
+   * and replayed afterwards are recognised (heartbeat lacks this and revives such a node).
+   */
+  seqHighWater: number | undefined;
   /** Missing seqs and when to (re)request each. Bounded by PROTOCOL.maxMissing. */
   readonly missing: Map<number, number>;
   /** ACK when an in-order seq % 10 equals this (chosen randomly per peer, as heartbeat does). */

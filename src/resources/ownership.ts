@@ -434,7 +434,10 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
     announce(o);
     if (st.cfg.mode === 'off') initialDone(o, 'T_RESOURCES(them)');
   }
-  audit(o);
+  // Only a stable announcement says what the peer holds for good: a departing or standby
+  // peer announces "none, in transition" first, which is no reason for "No one owns foreign
+  // resources!" (heartbeat logs nothing there).
+  if (stable) audit(o);
 }
 
 /**

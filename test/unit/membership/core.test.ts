@@ -340,7 +340,7 @@ describe('receiver rules', () => {
       },
       env(20),
     );
-    expect(out.events).toContainEqual({ kind: 'replay', node: 'bravo', generation: 15, known: 16 });
+    expect(out.events).toContainEqual({ kind: 'oldGeneration', node: 'bravo', generation: 15, known: 16 });
     expect(out.deliver).toEqual([]);
   });
 
@@ -462,6 +462,136 @@ describe('receiver rules', () => {
       seq: seq + 100,
       maxSeq: st.seq,
     });
+  });
+});
+
+describe('replay protection (tsbeat; heartbeat lacks it)', () => {
+  // Frames of the current generation whose seq was already accepted refresh nothing: an
+  // attacker who captured a node's signed frames cannot keep it alive after it died, nor
+  // bring it back. Copies of one frame on two media are not replays.
+  const env = (monoMs: number): Env => ({ monoMs, wallMs: 1_700_000_000_000 + monoMs, loadavg: 'n/a' });
+  const core = (links = ['eth0']) => {
+    const st = createMembership(
+      {
+        localNode: 'alpha',
+        nodes: ['alpha', 'bravo'],
+        links,
+        keepaliveMs: 1000,
+        deadtimeMs: 5000,
+        warntimeMs: 3000,
+        initdeadMs: 10000,
+        maxRexmitDelayMs: 250,
+        hopfudge: 1,
+        generation: 7,
+        uuid: new Uint8Array(16).fill(1),
+      },
+      seededRandom(1),
+    );
+    step(st, { kind: 'start' }, env(0));
+    return st;
+  };
+  const status = (seq: number, st = 'active') =>
+    messageFromPairs([
+      ['t', 'status'],
+      ['st', st],
+      ['dt', '1388'],
+      ['protocol', '1'],
+      ['src', 'bravo'],
+      ['seq', seq.toString(16)],
+      ['hg', '10'],
+      ['ts', '6b0350de'],
+    ]);
+
+  it('a dead node whose old frames are replayed stays dead, once', () => {
+    const st = core();
+    const captured = [1, 2, 3, 4, 5].map((seq) => status(seq));
+    for (const [i, m] of captured.entries()) step(st, { kind: 'frame', link: 0, msg: m }, env(1000 * (i + 1)));
+    expect(st.peers.get('bravo')!.status).toBe('active');
+    // bravo dies at t=5 s; the attacker replays its frames every 100 ms from then on.
+    const events: string[] = [];
+    for (let t = 5100; t < 40_000; t += 100) {
+      const out = step(st, { kind: 'frame', link: 0, msg: captured[(t / 100) % 5]! }, env(t));
+      events.push(...out.events.map((e) => e.kind));
+    }
+    expect(events.filter((k) => k === 'nodeDead')).toHaveLength(1);
+    expect(events).not.toContain('partitionHealed');
+    expect(events.filter((k) => k === 'nodeStatus')).toHaveLength(1); // active -> dead
+    expect(events.filter((k) => k === 'replay').length).toBeGreaterThan(300);
+    expect(st.peers.get('bravo')!.status).toBe('dead');
+    expect(st.peers.get('bravo')!.links[0]!.status).toBe('dead');
+  });
+
+  it('a replayed frame before the death refreshes neither node nor link', () => {
+    const st = core();
+    step(st, { kind: 'frame', link: 0, msg: status(1) }, env(1000));
+    const before = st.peers.get('bravo')!.lastStatusAtMs;
+    const out = step(st, { kind: 'frame', link: 0, msg: status(1) }, env(2000));
+    expect(out.events).toEqual([{ kind: 'replay', node: 'bravo', seq: 1, link: 'eth0' }]);
+    expect(st.peers.get('bravo')!.lastStatusAtMs).toBe(before);
+    expect(st.peers.get('bravo')!.links[0]!.lastHeardAtMs).toBe(1000);
+  });
+
+  it('the same frame on a second medium is proof that medium works, not a replay', () => {
+    const st = core(['eth0', 'eth1']);
+    step(st, { kind: 'frame', link: 0, msg: status(1) }, env(1000));
+    const out = step(st, { kind: 'frame', link: 1, msg: status(1) }, env(1001));
+    expect(out.events.map((e) => e.kind)).toEqual(['linkStatus']);
+    expect(st.peers.get('bravo')!.links[1]).toMatchObject({ status: 'up', lastHeardAtMs: 1001 });
+    // ... but a second copy on that medium is.
+    const again = step(st, { kind: 'frame', link: 1, msg: status(1) }, env(1500));
+    expect(again.events.map((e) => e.kind)).toEqual(['replay']);
+  });
+
+  it('a node that really returns after a partition (new seqs, same generation) is back', () => {
+    const st = core();
+    for (let seq = 1; seq <= 3; seq++) step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
+    for (let t = 4000; t <= 14_000; t += 1000) step(st, { kind: 'tick' }, env(t)); // no comm-up: initdead applies
+    expect(st.peers.get('bravo')!.status).toBe('dead');
+    const out = step(st, { kind: 'frame', link: 0, msg: status(12) }, env(14_100));
+    expect(out.events.map((e) => e.kind)).toContain('partitionHealed');
+    expect(st.peers.get('bravo')!.status).toBe('active');
+  });
+
+  it('a retransmission we asked for fills its gap although its seq is below the high-water mark', () => {
+    const st = core();
+    step(st, { kind: 'frame', link: 0, msg: status(1) }, env(1000));
+    const gap = step(st, { kind: 'frame', link: 0, msg: status(3) }, env(2000));
+    expect(gap.events.map((e) => e.kind)).toContain('lostPackets');
+    const fill = step(
+      st,
+      {
+        kind: 'frame',
+        link: 0,
+        msg: messageFromPairs([
+          ['t', 'x'],
+          ['src', 'bravo'],
+          ['seq', '2'],
+          ['hg', '10'],
+          ['ts', '6b0350de'],
+        ]),
+      },
+      env(2100),
+    );
+    expect(fill.events.map((e) => e.kind)).toContain('noPacketsMissing');
+    expect(fill.deliver.map((d) => d.type)).toEqual(['x']);
+  });
+
+  it('a restart (higher generation) starts the seqs again', () => {
+    const st = core();
+    for (let seq = 1; seq <= 3; seq++) step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
+    const restarted = messageFromPairs([
+      ['t', 'status'],
+      ['st', 'init'],
+      ['dt', '1388'],
+      ['protocol', '1'],
+      ['src', 'bravo'],
+      ['seq', '1'],
+      ['hg', '11'],
+      ['ts', '6b0350df'],
+    ]);
+    const out = step(st, { kind: 'frame', link: 0, msg: restarted }, env(4000));
+    expect(out.events.map((e) => e.kind)).toContain('restart');
+    expect(out.events.map((e) => e.kind)).not.toContain('replay');
   });
 });
 
