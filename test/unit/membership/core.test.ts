@@ -505,7 +505,8 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
   it('a dead node whose old frames are replayed stays dead, once', () => {
     const st = core();
     const captured = [1, 2, 3, 4, 5].map((seq) => status(seq));
-    for (const [i, m] of captured.entries()) step(st, { kind: 'frame', link: 0, msg: m }, env(1000 * (i + 1)));
+    for (const [i, m] of captured.entries())
+      step(st, { kind: 'frame', link: 0, msg: m }, env(1000 * (i + 1)));
     expect(st.peers.get('bravo')!.status).toBe('active');
     // bravo dies at t=5 s; the attacker replays its frames every 100 ms from then on.
     const events: string[] = [];
@@ -544,7 +545,8 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
 
   it('a node that really returns after a partition (new seqs, same generation) is back', () => {
     const st = core();
-    for (let seq = 1; seq <= 3; seq++) step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
+    for (let seq = 1; seq <= 3; seq++)
+      step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
     for (let t = 4000; t <= 14_000; t += 1000) step(st, { kind: 'tick' }, env(t)); // no comm-up: initdead applies
     expect(st.peers.get('bravo')!.status).toBe('dead');
     const out = step(st, { kind: 'frame', link: 0, msg: status(12) }, env(14_100));
@@ -578,7 +580,8 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
 
   it('a restart (higher generation) starts the seqs again', () => {
     const st = core();
-    for (let seq = 1; seq <= 3; seq++) step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
+    for (let seq = 1; seq <= 3; seq++)
+      step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
     const restarted = messageFromPairs([
       ['t', 'status'],
       ['st', 'init'],
