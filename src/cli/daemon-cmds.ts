@@ -83,14 +83,6 @@ export async function startMain(argv: string[]): Promise<number> {
     process.stderr.write('tsbeat: configuration error, not started ("tsbeat check" explains each problem)\n');
     return 6;
   }
-  const running = runningPid(paths.pidFile);
-  if (running !== undefined && running !== process.pid) {
-    process.stderr.write(`tsbeat: already running [pid ${running}]; not started.\n`);
-    return 1;
-  }
-
-  if (!values.foreground && !values.daemonized) return detach(argv, paths.pidFile);
-
   // The detached daemon tells `tsbeat start` how start-up went, then closes the pipe.
   const report = (line: string): void => {
     if (!values.daemonized) return;
@@ -101,6 +93,15 @@ export async function startMain(argv: string[]): Promise<number> {
       // The parent gave up waiting: nobody to tell.
     }
   };
+  const running = runningPid(paths.pidFile);
+  if (running !== undefined && running !== process.pid) {
+    process.stderr.write(`tsbeat: already running [pid ${running}]; not started.\n`);
+    report(`error already running [pid ${running}]; not started.`);
+    return 1;
+  }
+
+  if (!values.foreground && !values.daemonized) return detach(argv, paths.pidFile);
+
   let exitWith: (code: number) => void = (code) => process.exit(code);
   const daemon = new Daemon({
     config: result.config,
@@ -177,6 +178,10 @@ async function detach(argv: string[], pidFile: string): Promise<number> {
   });
   status?.on('error', () => undefined);
   let exited: number | null | undefined;
+  let statusClosed = status === null;
+  status?.on('close', () => {
+    statusClosed = true;
+  });
   child.on('exit', (code) => {
     exited = code;
   });
@@ -198,7 +203,8 @@ async function detach(argv: string[], pidFile: string): Promise<number> {
       process.stderr.write(`tsbeat: ${line.slice('error '.length)}\n`);
       return 1;
     }
-    if (exited !== undefined) {
+    // The exit can be seen before the last words on the pipe: wait for the pipe to close.
+    if (exited !== undefined && statusClosed) {
       finish();
       process.stderr.write(
         `tsbeat: the daemon exited during start-up (status ${exited}); its log file says why\n`,

@@ -3,7 +3,8 @@
  * group of harmless test resources (state files under the node's private /run). Proves:
  * a cold start of both puts each group on its home node; SIGKILL of a node moves its group
  * to the survivor after deadtime; restarting the home node brings the group back with
- * auto_failback on and leaves it with off; a graceful `tsbeat stop` hands groups over at once;
+ * auto_failback on and leaves it with off; a graceful `tsbeat stop` hands groups over at once
+ * and logs no ERROR on either node;
  * legacy mode gets groups back through ip-request; a failing start is stopped right to left
  * and handed over; a failing stop keeps the group where it runs (never on two nodes); a
  * virtual IP run by the daemon's built-in IPaddr2 moves with its group and is announced, so a
@@ -18,6 +19,7 @@ import {
   haCf,
   kill,
   logMark,
+  readLog,
   startTsbeat,
   testResourceScript,
   waitFor,
@@ -158,6 +160,9 @@ describe('tsbeat resource groups in namespaces', () => {
     expect(flakyStop).toBeGreaterThan(0);
     expect(harnessStop).toBeGreaterThan(flakyStop); // right to left
     expect(stopLog).toMatch(/All HA resources relinquished\./);
+    // Operators grep for ERROR: a normal hand-over logs none on either node (as heartbeat).
+    expect(readLog(b, mark)).not.toMatch(/: (ERROR|CRIT): /);
+    expect(stopLog).not.toMatch(/: (ERROR|CRIT): /);
   });
 
   it('a virtual IP (built-in IPaddr2) moves with its group and is announced by gratuitous ARP', async () => {
