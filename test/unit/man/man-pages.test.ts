@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHECK_USAGE } from '../../../src/cli/check.js';
-import { START_USAGE } from '../../../src/cli/daemon-cmds.js';
+import { START_USAGE, STOP_USAGE } from '../../../src/cli/daemon-cmds.js';
 import { FENCE_USAGE } from '../../../src/cli/fence.js';
 import { INSTALL_AGENTS_USAGE } from '../../../src/cli/install-agents.js';
 import { WIRE_USAGE } from '../../../src/cli/wire.js';
@@ -240,6 +240,7 @@ describe('tsbeat(8) and the commands agree', () => {
         ...CHECK_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...WIRE_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...START_USAGE.matchAll(/--[a-z][a-z-]*/g),
+        ...STOP_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...FENCE_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...INSTALL_AGENTS_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...['--json'].map((j) => [j]),
