@@ -1,13 +1,18 @@
 // Part: test-only fault injection for the daemon's own edges (TSBEAT_TEST_FAULT): an exception
-// thrown inside a timer handler or inside the receive path, armed when a file appears, so a
-// namespace test can break a running daemon at the moment it chooses. Inert when unset.
+// thrown inside a timer handler or inside the receive path, or one that nothing catches (the
+// process-wide last line of defence), armed when a file appears, so a namespace test can break
+// a running daemon at the moment it chooses. Inert when unset.
 
 import { access } from 'node:fs/promises';
 
 /** The daemon edges a fault can be injected into. */
-export type FaultSite = 'timer' | 'receive';
+export type FaultSite = 'timer' | 'receive' | 'uncaught';
 
-const SITES: Readonly<Record<string, FaultSite>> = { 'tick-throw': 'timer', 'receive-throw': 'receive' };
+const SITES: Readonly<Record<string, FaultSite>> = {
+  'tick-throw': 'timer',
+  'receive-throw': 'receive',
+  'uncaught-throw': 'uncaught',
+};
 
 export interface DaemonFaults {
   /** True once for each armed site: the caller throws. */
@@ -20,7 +25,8 @@ export interface DaemonFaults {
  * to other hooks and are ignored): `tick-throw:/run/arm` arms an exception in the next timer
  * handler once the file /run/arm exists; `receive-throw:/run/arm` likewise for the receive path.
  * Returns undefined when no entry is for the daemon's edges. The files are polled
- * asynchronously every 200 ms, never on the heartbeat path.
+ * asynchronously every 200 ms, never on the heartbeat path. `uncaught-throw:FILE` throws from
+ * the poll timer itself, where nothing but the process-wide handler can catch it.
  */
 export function daemonFaults(spec: string | undefined): DaemonFaults | undefined {
   if (!spec) return undefined;
@@ -51,6 +57,13 @@ export function daemonFaults(spec: string | undefined): DaemonFaults | undefined
         ),
     ).finally(() => {
       polling = false;
+      const w = watched.find((x) => x.site === 'uncaught' && x.armed && !x.fired);
+      if (w) {
+        w.fired = true;
+        setImmediate(() => {
+          throw new Error('test fault: an exception nothing catches');
+        });
+      }
     });
   }, 200);
   timer.unref();
