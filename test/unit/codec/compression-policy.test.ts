@@ -75,7 +75,10 @@ describe('traditional compression on the sending side', () => {
     const atThreshold = userMessage(size);
     expect(authLen(atThreshold)).toBe(2048);
     expect(authLen(userMessage(size + 1))).toBe(2049);
-    const at = encodeNetstringFrame(atThreshold, keyring, { innerAuth: true, compression: traditional(2048) });
+    const at = encodeNetstringFrame(atThreshold, keyring, {
+      innerAuth: true,
+      compression: traditional(2048),
+    });
     const over = encodeNetstringFrame(userMessage(size + 1), keyring, {
       innerAuth: true,
       compression: traditional(2048),
@@ -104,7 +107,10 @@ describe('traditional compression on the sending side', () => {
   it('never wraps a wrapper again', () => {
     const inner = compressMessage(userMessage(20_000), 'classic');
     if (!inner.ok) throw new Error(inner.reason);
-    const sent = encodeNetstringFrame(inner.message, keyring, { innerAuth: false, compression: traditional(1) });
+    const sent = encodeNetstringFrame(inner.message, keyring, {
+      innerAuth: false,
+      compression: traditional(1),
+    });
     if (!sent.ok) throw new Error(sent.reason);
     expect(sent.compressed).toBeUndefined();
     const back = decodeFrame(sent.bytes, keyring);
@@ -116,7 +122,10 @@ describe('without traditional compression', () => {
   const policy: CompressionPolicy = { traditional: false, thresholdBytes: 2048, innerFormat: 'classic' };
 
   it('sends messages that fit in a frame as they are, however big', () => {
-    const sent = encodeNetstringFrame(userMessage(100_000), keyring, { innerAuth: true, compression: policy });
+    const sent = encodeNetstringFrame(userMessage(100_000), keyring, {
+      innerAuth: true,
+      compression: policy,
+    });
     if (!sent.ok) throw new Error(sent.reason);
     expect(sent.compressed).toBeUndefined();
     expect(sent.bytes.length).toBeGreaterThan(100_000);
