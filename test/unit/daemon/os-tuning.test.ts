@@ -176,7 +176,7 @@ describe('applyOsTuning', () => {
     expect(calls.sort()).toEqual([...commands].sort());
     const text = out.map((l) => `${l.level}: ${l.text}`);
     expect(text).toHaveLength(lines.length);
-    lines.forEach((re, i) => expect(text[i]).toMatch(re));
+    for (const [i, re] of lines.entries()) expect(text[i]).toMatch(re);
   });
 
   it('never throws, even when the world does', async () => {
