@@ -23,6 +23,8 @@ export interface LoadOptions {
   readonly host: HostEnv | null;
   /** Fallback for the local node name when there is no host to ask. */
   readonly hostname?: string;
+  /** The user tsbeat runs as (default: the effective uid), who may own authkeys besides root. */
+  readonly runningUid?: number;
 }
 
 export interface LoadResult {
@@ -146,6 +148,38 @@ async function localNodeName(
   return { name, origin: '`uname -n`' };
 }
 
+/**
+ * heartbeat checks only that authkeys is not readable by others (its owner is never looked
+ * at); tsbeat accepts what heartbeat accepts but warns when another user owns the file or
+ * may write it, since that user can then change the keys and read them.
+ */
+function authkeysOwnershipProblems(
+  file: string,
+  st: { uid: number; mode: number },
+  opts: LoadOptions,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const me = opts.runningUid ?? process.geteuid?.() ?? 0;
+  if (st.uid !== 0 && st.uid !== me) {
+    const name = opts.host?.userName?.(st.uid);
+    out.push({
+      severity: 'warning',
+      file,
+      message: `owned by ${name !== undefined ? `${name} (uid ${st.uid})` : `uid ${st.uid}`}, not by root: that user can change the keys and read them (heartbeat does not check the owner)`,
+      hint: `chown root:root ${file}`,
+    });
+  }
+  if ((st.mode & 0o022) !== 0) {
+    out.push({
+      severity: 'warning',
+      file,
+      message: `permissions ${(st.mode & 0o777).toString(8).padStart(3, '0')} let other users change the keys (heartbeat accepts this)`,
+      hint: `chmod 600 ${file}`,
+    });
+  }
+  return out;
+}
+
 /** Read and check DIR/ha.cf, DIR/authkeys and DIR/haresources. */
 export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [];
@@ -187,6 +221,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
         hint: `chmod 600 ${authkeysFile}`,
       });
     }
+    diagnostics.push(...authkeysOwnershipProblems(authkeysFile, st, opts));
     const parsed = parseAuthkeys(authRead.bytes.toString('latin1'), authkeysFile);
     diagnostics.push(...parsed.diagnostics);
     keyring = parsed.keyring;
