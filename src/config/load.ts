@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Diagnostic, hasErrors } from '../lib/diagnostic.js';
+import { printable } from '../lib/printable.js';
 import { authkeysModeProblem, parseAuthkeys } from './authkeys.js';
 import { DEFAULT_UDP_PORT, parseHaCf } from './hacf.js';
 import { parseHaresources } from './haresources.js';
@@ -56,12 +57,17 @@ async function readLimited(file: string, what: string): Promise<ReadResult> {
     return { ok: true, bytes: await readFile(file) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // The diagnostic names the file already; Node's message would repeat the whole path.
     const message =
       code === 'ENOENT'
         ? `${what} not found`
         : code === 'EACCES'
           ? `cannot read ${what}: permission denied`
-          : `cannot read ${what}: ${(e as Error).message}`;
+          : code === 'ENAMETOOLONG'
+            ? `cannot read ${what}: the path is too long`
+            : code === 'ENOTDIR'
+              ? `cannot read ${what}: a part of the path is not a directory`
+              : `cannot read ${what}: ${code ?? (e as Error).message}`;
     return { ok: false, diagnostic: { severity: 'error', file, message } };
   }
 }
@@ -258,10 +264,25 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
     if (opts.host) diagnostics.push(...validateHost(input, opts.host));
   }
 
-  if (hasErrors(diagnostics) || !keyring || !groupsResult) return { diagnostics, localNode };
+  const shown = diagnostics.map(printableDiagnostic);
+  if (hasErrors(diagnostics) || !keyring || !groupsResult) return { diagnostics: shown, localNode };
   return {
     config: { dir: opts.dir, localNode, haCf: hacf.haCf, keyring, groups: groupsResult.groups },
-    diagnostics,
+    diagnostics: shown,
     localNode,
+  };
+}
+
+/**
+ * Diagnostics quote file contents and command-line paths; `tsbeat check` and `tsbeat start`
+ * print them to a terminal. Control characters are escaped and each part is cut, so a
+ * garbage file cannot rewrite the screen or flood it.
+ */
+function printableDiagnostic(d: Diagnostic): Diagnostic {
+  return {
+    ...d,
+    file: printable(d.file, 300),
+    message: printable(d.message, 1000),
+    ...(d.hint !== undefined ? { hint: printable(d.hint, 500) } : {}),
   };
 }
