@@ -1142,7 +1142,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
   if (compression === 'bz2') {
     warn(
       pos('compression'),
-      `compression bz2: Node has no bzip2, so tsbeat sends zlib (heartbeat reads it) and cannot read bz2-compressed messages from heartbeat nodes${traditionalCompression ? `, which they send for every message above ${compressionThresholdKb ?? 2} KB` : ''}`,
+      `compression bz2: Node has no bzip2, so tsbeat sends zlib (heartbeat reads it) and cannot read bz2-compressed messages from heartbeat nodes${traditionalCompression ? `, which they send for every message above ${compressionThresholdKb ?? 2} KB (with a node list that long, tsbeat never finishes joining)` : ''}`,
       'write "compression zlib" on every node',
     );
   }
