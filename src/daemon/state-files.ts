@@ -10,7 +10,8 @@ import { nodenameSeed, uuidFromNodename } from '../config/node-uuid.js';
 
 /** The file-system calls state files use; replaceable so tests can fail each one. */
 export interface StateFs {
-  mkdirSync(path: string, opts: { recursive: true }): unknown;
+  /** One level, like mkdir(2); makeDirectories() walks up. */
+  mkdirSync(path: string): unknown;
   openSync(path: string, flags: string, mode?: number): number;
   writeSync(fd: number, data: Uint8Array): number;
   fsyncSync(fd: number): void;
@@ -22,7 +23,7 @@ export interface StateFs {
 }
 
 export const systemStateFs: StateFs = {
-  mkdirSync: (p, o) => nodeFs.mkdirSync(p, o),
+  mkdirSync: (p) => nodeFs.mkdirSync(p),
   openSync: (p, f, m) => nodeFs.openSync(p, f, m),
   writeSync: (fd, d) => nodeFs.writeSync(fd, d),
   fsyncSync: (fd) => nodeFs.fsyncSync(fd),
@@ -75,6 +76,29 @@ function errnoOf(e: unknown): { code: string | undefined; text: string } {
   // Node's message repeats the call ("ENOSPC: no space left on device, write"); keep the cause.
   const text = typeof err?.message === 'string' ? err.message.replace(/, \w+( '.*')?$/, '') : String(e);
   return { code, text };
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's own recursive mkdir never returns on a file system
+ * that refuses creation with ENOENT under an existing directory (seen under /proc); this
+ * tries each level once.
+ */
+function makeDirectories(dir: string, fs: StateFs): void {
+  try {
+    fs.mkdirSync(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw e;
+  }
+  makeDirectories(dirname(dir), fs);
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
 }
 
 /** Pids are recycled, but a temporary file of a live process must never be taken from it. */
@@ -155,7 +179,7 @@ export function writeDurably(
     );
   };
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectories(dir, fs);
     step = `create ${tmp}`;
     fd = fs.openSync(tmp, 'w', mode);
     tmpExists = true;

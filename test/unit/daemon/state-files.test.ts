@@ -98,6 +98,16 @@ describe('a durable write that fails', () => {
     }
   });
 
+  it('creates missing directories level by level, and gives up where the file system refuses', () => {
+    const nested = join(freshDir(), 'a', 'b', 'c', 'hb_generation');
+    expect(nextGeneration(nested, 'file', 99)).toEqual({ generation: 100, fresh: true });
+    // /proc refuses new directories with ENOENT, which makes Node's own recursive mkdir loop
+    // forever; this must return at once with the file, the step and a fix.
+    expect(() => nextGeneration('/proc/tsbeat-no-such-dir/hb_generation', 'file', 1)).toThrow(
+      /^cannot write \/proc\/tsbeat-no-such-dir\/hb_generation \(create directory \/proc\/tsbeat-no-such-dir\): ENOENT: no such file or directory; create \/proc\/tsbeat-no-such-dir as a directory, or point TSBEAT_STATEDIR at one$/,
+    );
+  });
+
   it('a directory fsync the file system does not support is not a failure', () => {
     const dir = freshDir();
     const file = join(dir, 'hb_uuid');
