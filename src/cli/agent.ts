@@ -9,6 +9,7 @@ import { runHeartbeatAction } from '../agents/heartbeat.js';
 import { makeLogSink } from '../agents/log.js';
 import { agentNames, findAgent } from '../agents/registry.js';
 import { executableRuntime } from '../agents/runtime.js';
+import { printable } from '../lib/printable.js';
 
 const USAGE = `usage: agent.js ocf NAME ACTION
        agent.js hb NAME [ARG...] ACTION
@@ -31,7 +32,8 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const env = process.env;
-  const argv0 = env['TSBEAT_ARGV0'] ?? name;
+  // The shim passes its own path; printed in usage lines, so escaped and cut like any input.
+  const argv0 = printable(env['TSBEAT_ARGV0'] ?? name, 200);
   const tag = `${name}(${env['OCF_RESOURCE_INSTANCE'] ?? ''})[${process.pid}]`;
   const log = makeLogSink(env, tag, { stderr: (t) => process.stderr.write(t), append });
   const io: AgentIo = {

@@ -7,6 +7,7 @@ import { systemHost } from '../config/host.js';
 import { loadConfig } from '../config/load.js';
 import { configToJson, summarize } from '../config/print.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics } from '../lib/diagnostic.js';
+import { printable, quoted } from '../lib/printable.js';
 
 export const CHECK_USAGE = `usage: tsbeat check [-c DIR] [--node NAME] [--offline] [--json] [-q]
 
@@ -43,7 +44,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     args = parse(argv);
   } catch (e) {
-    process.stderr.write(`tsbeat check: ${(e as Error).message}\n\n${CHECK_USAGE}`);
+    // parseArgs quotes the offending argument as given: escape and cut it.
+    process.stderr.write(`tsbeat check: ${printable((e as Error).message, 300)}\n\n${CHECK_USAGE}`);
     return 2;
   }
   if (args.values.help) {
@@ -52,7 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const dir = args.values.config ?? '/etc/ha.d';
   if (args.values.node !== undefined && !/^[^\s#,]+$/.test(args.values.node)) {
-    process.stderr.write(`tsbeat check: --node "${args.values.node}" is not a node name\n`);
+    process.stderr.write(`tsbeat check: --node ${quoted(args.values.node, 100)} is not a node name\n`);
     return 2;
   }
   const result = await loadConfig({
@@ -87,7 +89,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (!args.values.quiet && result.config) {
     if (shown.length > 0) process.stdout.write('\n');
-    process.stdout.write(`${wrap(summarize(result.config), 90)}\n`);
+    // Names in the summary come from the files: escaped, and bounded like any quoted text.
+    process.stdout.write(`${wrap(printable(summarize(result.config), 20_000), 90)}\n`);
   }
   return 0;
 }

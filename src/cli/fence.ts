@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { systemHost } from '../config/host.js';
 import { loadConfig } from '../config/load.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
+import { printable, quoted } from '../lib/printable.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
 
 export const FENCE_USAGE = `usage: tsbeat fence test [-c DIR] [--node NAME] [--reset HOST]
@@ -30,7 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (sub !== 'test') {
     process.stderr.write(
-      `tsbeat fence: ${sub === undefined ? 'missing' : `unknown`} sub-command${sub ? ` "${sub}"` : ''}\n\n${FENCE_USAGE}`,
+      `tsbeat fence: ${sub === undefined ? 'missing' : `unknown`} sub-command${sub ? ` ${quoted(sub, 60)}` : ''}\n\n${FENCE_USAGE}`,
     );
     return 2;
   }
@@ -48,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }).values;
   } catch (e) {
-    process.stderr.write(`tsbeat fence test: ${(e as Error).message}\n\n${FENCE_USAGE}`);
+    process.stderr.write(`tsbeat fence test: ${printable((e as Error).message, 300)}\n\n${FENCE_USAGE}`);
     return 2;
   }
   if (values.help) {
@@ -78,14 +79,17 @@ export async function main(argv: string[]): Promise<number> {
   const fencer = new StonithFencer({
     device,
     localNode: result.config.localNode,
-    log: (level, message) => process.stdout.write(`${level}: ${message}\n`),
+    // Device output comes from a plugin and a remote controller: escape it.
+    log: (level, message) => process.stdout.write(`${level}: ${printable(message, 1000)}\n`),
     ...(command ? { stonithCommand: command } : {}),
   });
   process.stdout.write(`device: ${fencer.describe()}\n`);
   const status = await fencer.status();
-  process.stdout.write(`status: ${status.ok ? 'OK' : `FAILED (${status.detail})`}\n`);
+  process.stdout.write(`status: ${status.ok ? 'OK' : `FAILED (${printable(status.detail, 500)})`}\n`);
   const hosts = await fencer.hosts();
-  process.stdout.write(`hosts it can reset: ${hosts.length > 0 ? hosts.join(' ') : '(none reported)'}\n`);
+  process.stdout.write(
+    `hosts it can reset: ${hosts.length > 0 ? printable(hosts.join(' '), 1000) : '(none reported)'}\n`,
+  );
   const others = result.config.haCf.nodes.filter((n) => n !== result.config!.localNode);
   const missing = others.filter((n) => !hosts.includes(n));
   if (hosts.length > 0 && missing.length > 0)
@@ -93,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
   if (!status.ok) return 1;
   if (values.reset) {
     const ok = await fencer.fence(values.reset);
-    process.stdout.write(`reset ${values.reset}: ${ok ? 'OK' : 'FAILED'}\n`);
+    process.stdout.write(`reset ${printable(values.reset, 100)}: ${ok ? 'OK' : 'FAILED'}\n`);
     return ok ? 0 : 1;
   }
   return 0;

@@ -19,6 +19,7 @@ import {
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentNames } from '../agents/registry.js';
+import { quoted } from '../lib/printable.js';
 
 const MARKER = 'Installed by tsbeat install-agents';
 
@@ -74,6 +75,10 @@ function parseArgs(argv: readonly string[]): Options | string {
       case '--node': {
         const v = value();
         if (v === undefined || v === '') return `${a} needs a value`;
+        if (v.length > 4096) return `${a}: value of ${v.length} characters is too long`;
+        // Paths are printed back (dry run, errors): refuse what a terminal would act on.
+        if (/[\u0000-\u001f\u007f-\u009f]/.test(v))
+          return `${a} ${quoted(v, 60)}: control characters are not allowed`;
         if (a === '--ocf-root') o.ocfRoot = resolve(v);
         else if (a === '--provider') o.provider = v;
         else if (a === '--lib-dir') o.libDir = resolve(v);
@@ -91,10 +96,11 @@ function parseArgs(argv: readonly string[]): Options | string {
         o.dryRun = true;
         break;
       default:
-        return `unknown option "${a}"`;
+        return `unknown option ${quoted(a ?? '', 60)}`;
     }
   }
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(o.provider)) return `bad provider name "${o.provider}"`;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(o.provider))
+    return `bad provider name ${quoted(o.provider, 60)} (letters, digits, "_", "." and "-")`;
   return o;
 }
 

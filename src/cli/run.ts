@@ -1,6 +1,7 @@
 // Part: process entry glue shared by every command: exit codes, and no stack traces for users.
 
 import { AssertionError } from '../lib/assert.js';
+import { printable } from '../lib/printable.js';
 
 /**
  * Run a command's main and exit with its code. An unexpected exception is a bug: say so
@@ -13,7 +14,8 @@ export function runMain(main: () => Promise<number>): void {
     },
     (err: unknown) => {
       const what = err instanceof AssertionError ? 'internal error' : 'unexpected error';
-      const msg = err instanceof Error ? err.message : String(err);
+      // The message may quote a path or an argument: print it escaped and cut.
+      const msg = printable(err instanceof Error ? err.message : String(err), 500);
       process.stderr.write(`tsbeat: ${what}: ${msg}\n`);
       if (process.env['TSBEAT_DEBUG'] === '1' && err instanceof Error && err.stack) {
         process.stderr.write(`${err.stack}\n`);

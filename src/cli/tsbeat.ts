@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Part: the `tsbeat` command: dispatches to one module per sub-command.
 
+import { quoted } from '../lib/printable.js';
 import { runMain } from './run.js';
 
 type SubMain = (argv: string[]) => Promise<number>;
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const sub = SUBCOMMANDS[cmd];
   if (!sub) {
-    process.stderr.write(`tsbeat: unknown command "${cmd}"\n\n${USAGE}`);
+    process.stderr.write(`tsbeat: unknown command ${quoted(cmd, 60)}\n\n${USAGE}`);
     return 2;
   }
   const mod = await sub.load();

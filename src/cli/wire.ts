@@ -10,6 +10,7 @@ import { MAX_FRAME_BYTES } from '../codec/limits.js';
 import { describeDecodeResult, type JsonValue } from '../codec/print.js';
 import { parseAuthkeys } from '../config/authkeys.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
+import { printable, quoted } from '../lib/printable.js';
 
 export const WIRE_USAGE = `usage: tsbeat wire decode --authkeys FILE [--roundtrip] [FRAME-FILE]
 
@@ -31,6 +32,19 @@ options:
 exit status: 0 the frame verifies (and round-trips, with --roundtrip); 1 it does not;
 2 usage error (bad arguments, unreadable or invalid files).
 `;
+
+/**
+ * JSON whose text a terminal cannot act on. Field values come off the wire: JSON.stringify
+ * already escapes C0 controls, but leaves DEL, the C1 controls (0x9b is CSI on 8-bit
+ * terminals) and the Unicode line separators and direction overrides raw. They are written as
+ * JSON \u escapes instead, so a JSON reader still gets the exact value.
+ */
+export function terminalSafeJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
 
 class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -59,9 +73,11 @@ function parseDecodeArgs(argv: readonly string[]): DecodeArgs | 'help' {
       authkeysFile = arg.slice('--authkeys='.length);
       if (authkeysFile === '') throw new UsageError('--authkeys needs a file name');
     } else if (arg.startsWith('-') && arg !== '-') {
-      throw new UsageError(`unknown option "${arg}"`);
+      throw new UsageError(`unknown option ${quoted(arg, 60)}`);
     } else if (frameFile !== undefined) {
-      throw new UsageError(`only one frame file may be given (got "${frameFile}" and "${arg}")`);
+      throw new UsageError(
+        `only one frame file may be given (got ${quoted(frameFile, 100)} and ${quoted(arg, 100)})`,
+      );
     } else {
       frameFile = arg;
     }
@@ -89,13 +105,15 @@ async function loadKeyring(file: string): Promise<Keyring> {
   try {
     raw = await readFile(file);
   } catch (err) {
-    throw new UsageError(`cannot read authkeys file ${file}: ${errnoText(err)}`);
+    throw new UsageError(`cannot read authkeys file ${quoted(file, 200)}: ${errnoText(err)}`);
   }
   // Keys are bytes: latin1 keeps every byte as one char (see parseAuthkeys).
   const parsed = parseAuthkeys(raw.toString('latin1'), file);
   if (!parsed.keyring) {
     const first = parsed.diagnostics.find((d) => d.severity === 'error');
-    throw new UsageError(first ? formatDiagnostic(first) : `${file}: unusable authkeys file`);
+    throw new UsageError(
+      first ? printable(formatDiagnostic(first), 500) : `${quoted(file, 200)}: unusable authkeys file`,
+    );
   }
   return parsed.keyring;
 }
@@ -130,7 +148,7 @@ async function readFrame(file: string | undefined): Promise<Uint8Array> {
     }
     return buf.slice(0, total);
   } catch (err) {
-    throw new UsageError(`cannot read frame file ${file}: ${errnoText(err)}`);
+    throw new UsageError(`cannot read frame file ${quoted(file, 200)}: ${errnoText(err)}`);
   } finally {
     await handle?.close();
   }
@@ -166,7 +184,7 @@ async function decodeCommand(argv: readonly string[]): Promise<number> {
     out['roundtrip'] = roundtrip;
     passed &&= roundtrip['identical'] === true;
   }
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  process.stdout.write(`${terminalSafeJson(out)}\n`);
   return passed ? 0 : 1;
 }
 
@@ -178,7 +196,7 @@ export async function main(argv: string[]): Promise<number> {
       return sub === undefined ? 2 : 0;
     }
     if (sub === 'decode') return await decodeCommand(rest);
-    throw new UsageError(`unknown sub-command "${sub}" (try "tsbeat wire --help")`);
+    throw new UsageError(`unknown sub-command ${quoted(sub, 60)} (try "tsbeat wire --help")`);
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`tsbeat wire: ${err.message}\n`);

@@ -30,6 +30,35 @@ export const SUPPORTED_COMPRESSION = ['zlib'] as const;
 
 export type WireFormat = 'netstring' | 'classic';
 
+/** What ha.cf says about compressing outgoing messages (see compressionPolicy). */
+export interface CompressionPolicy {
+  /** `traditional_compression yes`: compress every message above the threshold. */
+  readonly traditional: boolean;
+  /** `compression_threshold` in bytes (ha.cf gives kilobytes). */
+  readonly thresholdBytes: number;
+  /**
+   * The text inside the compressed payload: heartbeat renders it in its configured
+   * `msgfmt` (classic by default, as in the captured vector).
+   */
+  readonly innerFormat: WireFormat;
+}
+
+/**
+ * The policy for ha.cf values. `compression bz2` still compresses with zlib: Node has no
+ * bzip2, and the receiver inflates with the algorithm the message names, not its own setting.
+ */
+export function compressionPolicy(haCf: {
+  readonly traditionalCompression: boolean;
+  readonly compressionThresholdKb: number;
+  readonly msgfmt: WireFormat;
+}): CompressionPolicy {
+  return {
+    traditional: haCf.traditionalCompression,
+    thresholdBytes: haCf.compressionThresholdKb * 1024,
+    innerFormat: haCf.msgfmt,
+  };
+}
+
 /**
  * A message carrying a traditional-compression payload: heartbeat's receiver recognises
  * it by a *binary* `_compressed_payload` field (is_compressed_msg), whatever else it holds.

@@ -6,7 +6,14 @@ import { authString, computeDigest } from './auth/digest.js';
 import type { AuthKey, AuthMethod, Keyring } from './auth/keyring.js';
 import { fromLatin1, latin1, startsWithAt } from './bytes.js';
 import { CLASSIC_START, classicAuthText, encodeClassic, parseClassicBody } from './classic.js';
-import { type Decompressed, decompressMessage, isCompressedMessage, type WireFormat } from './compression.js';
+import {
+  type CompressionPolicy,
+  compressMessage,
+  type Decompressed,
+  decompressMessage,
+  isCompressedMessage,
+  type WireFormat,
+} from './compression.js';
 import { MAX_AUTH_INDEX, MAX_FRAME_BYTES, MAX_UNCOMPRESSED_BYTES } from './limits.js';
 import {
   getField,
@@ -299,6 +306,8 @@ export type FrameEncodeResult =
       readonly ok: true;
       readonly bytes: Uint8Array /** The message as sent, with its inner auth. */;
       readonly message: Message;
+      /** The bytes are a traditional-compression wrapper around `message`. */
+      readonly compressed?: boolean;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -324,6 +333,13 @@ export interface NetstringFrameOptions {
   readonly innerAuth: boolean;
   /** Append a NUL. Heartbeat never does on netstring; only for reproducing a received frame. */
   readonly trailingNul?: boolean;
+  /**
+   * ha.cf `compression`, `compression_threshold`, `traditional_compression` (see
+   * compressionPolicy): when given, a message over the threshold (traditional) or too big
+   * for one frame is sent as a compressed wrapper, as heartbeat's msg2wirefmt does. Without
+   * it nothing is compressed and a message too big for a frame is refused.
+   */
+  readonly compression?: CompressionPolicy;
 }
 
 function withNul(bytes: Uint8Array): Uint8Array {
@@ -347,17 +363,39 @@ export function encodeNetstringFrame(
     if (!signed.ok) return signed;
     toSend = signed.message;
   }
-  const body = encodeNetstring(toSend);
+  const policy = options.compression;
+  // With a policy the body may be built up to MAXUNCOMPRESSED: compression brings it back.
+  const body = encodeNetstring(toSend, policy ? MAX_UNCOMPRESSED_BYTES : MAX_FRAME_BYTES);
   if (!body.ok) return body;
   const auth = authString(keyring.active, body.bytes);
   const trailer = fromLatin1(`${auth.length}:${auth},`);
   const total = body.bytes.length + trailer.length + (options.trailingNul ? 1 : 0);
+  if (policy && shouldCompress(policy, body.bytes.length, total) && !isCompressedMessage(toSend)) {
+    const wrapped = compressMessage(toSend, policy.innerFormat);
+    if (!wrapped.ok) return wrapped;
+    // The wrapper carries no inner auth (heartbeat signs only its trailer) and is never
+    // compressed again.
+    const sent = encodeNetstringFrame(wrapped.message, keyring, {
+      innerAuth: false,
+      ...(options.trailingNul ? { trailingNul: true } : {}),
+    });
+    return sent.ok ? { ...sent, message: toSend, compressed: true } : sent;
+  }
   if (total > MAX_FRAME_BYTES)
     return { ok: false, reason: `frame of ${total} bytes exceeds MAXMSG-1 (${MAX_FRAME_BYTES})` };
   const out = new Uint8Array(total);
   out.set(body.bytes);
   out.set(trailer, body.bytes.length);
   return { ok: true, bytes: out, message: toSend };
+}
+
+/**
+ * heartbeat's choice (spec §2.4): with traditional compression, any message whose netstring
+ * body is larger than the threshold; otherwise only a message that would not fit in MAXMSG.
+ */
+function shouldCompress(policy: CompressionPolicy, bodyBytes: number, frameBytes: number): boolean {
+  if (frameBytes > MAX_FRAME_BYTES) return true;
+  return policy.traditional && bodyBytes > policy.thresholdBytes;
 }
 
 export interface ClassicFrameOptions {

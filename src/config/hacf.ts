@@ -15,6 +15,7 @@ import type {
   PingNodeConfig,
   StonithConfig,
 } from './model.js';
+import { uuidFromNodename } from './node-uuid.js';
 import { atoi, parseBoolean, parseTime } from './values.js';
 
 /** Position of a token: 1-based line and column. */
@@ -334,6 +335,20 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
   const pacemakerOnly = (name: string, at: Pos): void => {
     warn(at, `${name} only matters to Pacemaker; tsbeat manages haresources itself and ignores it`);
   };
+  // Ping nodes: heartbeat watches them (for ipfail); tsbeat does not yet. One warning per line.
+  const pingWarned = new Set<number>();
+  const pingNotImplemented = (what: string, at: Pos): void => {
+    if (pingWarned.has(at.line)) return;
+    pingWarned.add(at.line);
+    warn(
+      at,
+      `${what}: tsbeat does not implement ping nodes yet; this line is ignored (nothing is pinged, no ping node appears in cl_status)`,
+      'heartbeat nodes of a mixed cluster still watch them; remove the line if every node runs tsbeat',
+    );
+  };
+  let deadpingAt: Pos | undefined;
+  let realtimeAt: Pos | undefined;
+  let rtprioAt: Pos | undefined;
 
   /** Apply one option directive to one token. Returns whether the value was accepted. */
   const applyOption = (name: string, value: string, at: Pos): boolean => {
@@ -384,6 +399,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         const v = timeValue(name, value, at, 0);
         if (v === undefined) return false;
         deadpingMs = v;
+        deadpingAt = at;
         return true;
       }
       case 'initdead': {
@@ -515,6 +531,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         const v = intValue(name, value, at, 1, 99);
         if (v === undefined) return false;
         rtprio = v;
+        rtprioAt = at;
         return true;
       }
       case 'hbgenmethod':
@@ -528,6 +545,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         const b = booleanValue(name, value, at);
         if (b === undefined) return false;
         realtime = b;
+        realtimeAt = at;
         return true;
       }
       case 'debug': {
@@ -549,10 +567,28 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         useLogd = b;
         return true;
       }
-      case 'conn_logd_time':
-        return timeValue(name, value, at, 1) !== undefined;
-      case 'use_apphbd':
-      case 'log_badpack':
+      case 'conn_logd_time': {
+        if (timeValue(name, value, at, 1) === undefined) return false;
+        warn(at, 'conn_logd_time: tsbeat has no ha_logd to reconnect to; this line has no effect');
+        return true;
+      }
+      case 'use_apphbd': {
+        const b = booleanValue(name, value, at);
+        if (b === undefined) return false;
+        if (b) warn(at, 'use_apphbd: tsbeat does not register with apphbd; this line is ignored');
+        return true;
+      }
+      case 'log_badpack': {
+        const b = booleanValue(name, value, at);
+        if (b === undefined) return false;
+        if (!b) {
+          warn(
+            at,
+            'log_badpack off: tsbeat logs rejected packets anyway, rate-limited to one line per source and reason every 10 s',
+          );
+        }
+        return true;
+      }
       case 'syslogmsgfmt':
         return booleanValue(name, value, at) !== undefined;
       case 'coredumps': {
@@ -562,6 +598,11 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         return true;
       }
       case 'coreroot':
+        warn(
+          at,
+          'coreroot: tsbeat does not change directory for core files; kernel.core_pattern decides where they go',
+          'set kernel.core_pattern (sysctl) to an absolute path, e.g. /var/lib/heartbeat/cores/core.%e.%p',
+        );
         return true;
       case 'crm_daemon_dir':
         pacemakerOnly(name, at);
@@ -586,7 +627,9 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
       case 'record_config_changes':
       case 'record_pengine_inputs':
       case 'enable_config_writes':
-        return booleanValue(name, value, at) !== undefined;
+        if (booleanValue(name, value, at) === undefined) return false;
+        pacemakerOnly(name, at);
+        return true;
       case 'crm':
       case 'pacemaker': {
         if (pacemakerLine) {
@@ -666,7 +709,9 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         return true;
       }
       case 'memreserve':
-        return intValue(name, value, at, 1, Number.MAX_SAFE_INTEGER) !== undefined;
+        if (intValue(name, value, at, 1, Number.MAX_SAFE_INTEGER) === undefined) return false;
+        warn(at, 'memreserve: tsbeat does not preallocate or lock memory; this line is ignored');
+        return true;
       case 'bcast':
         addMedium({ kind: 'bcast', dev: value, port: portFor('bcast', at) }, at);
         return true;
@@ -683,10 +728,24 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
       case 'ping6':
         pingNodes.push({ kind: name, host: value });
         pingPos.push(at);
+        pingNotImplemented(name, { line: at.line, col: 1 });
         return true;
       default:
         return false;
     }
+  };
+
+  /**
+   * heartbeat accepts IPv6 media; tsbeat cannot open them yet. The message is the one
+   * `tsbeat start` gives (UnsupportedMediumError in daemon/media-factory.ts), so that check
+   * and start agree.
+   */
+  const ipv6NotSupported = (kind: 'mcast6' | 'ucast6', dev: string, at: Pos): void => {
+    err(
+      at,
+      `${kind} ${dev}: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast`,
+      'heartbeat 3.0.6 accepts this line, but tsbeat start would refuse it: replace it with an IPv4 medium',
+    );
   };
 
   /** Whole-line media and directives. `rest` starts at column `col0`. */
@@ -737,6 +796,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
             { kind: 'mcast6', dev: dev!, group, port: p.value, hops: t.value, loop: l.value === 1 },
             at,
           );
+          ipv6NotSupported(name, dev!, at);
         } else {
           addMedium(
             { kind: 'mcast', dev: dev!, group, port: p.value, ttl: t.value, loop: l.value === 1 },
@@ -771,6 +831,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
           );
         const kind = name;
         addMedium({ kind, dev, peer, port: portFor(kind, at) }, at);
+        if (kind === 'ucast6') ipv6NotSupported(kind, dev, at);
         return;
       }
       case 'ping_group': {
@@ -778,6 +839,7 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         if (toks.length === 1) return err(at, `ping_group ${toks[0]!.text}: no hosts given`);
         pingNodes.push({ kind: 'ping_group', name: toks[0]!.text, hosts: toks.slice(1).map((t) => t.text) });
         pingPos.push(at);
+        pingNotImplemented(`ping_group ${toks[0]!.text}`, at);
         return;
       }
       case 'stonith': {
@@ -838,6 +900,25 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
         if (!uids && !gids) return bad(`${client}: give uid= or gid=`);
         if (apiauth.some((a) => a.client === client)) return bad(`${client} is given twice`);
         apiauth.push({ client, uids: uids ?? [], gids: gids ?? [] });
+        if (client !== 'anon') {
+          warn(
+            at,
+            `apiauth ${client}: tsbeat has no client API for "${client}" yet; only "anon" (cl_status, hb_standby, hb_takeover) is used`,
+          );
+        } else {
+          const ignored = [
+            ...(uids ?? []).map((u) => `uid=${u}`),
+            ...(gids ?? []).slice(1).map((g) => `gid=${g}`),
+          ];
+          const group = gids?.[0];
+          if (ignored.length > 0) {
+            warn(
+              at,
+              `apiauth anon: tsbeat opens its control socket to root${group !== undefined ? ` and group ${group}` : ''} only; not honoured: ${ignored.join(', ')}`,
+              'every user may read status (cl_status); put operators into that group for hb_standby and hb_takeover',
+            );
+          }
+        }
         return;
       }
       case 'respawn':
@@ -1058,12 +1139,43 @@ export function parseHaCf(text: string, opts: HaCfParseOptions): HaCfResult {
       'remove the autojoin line (or set "autojoin none")',
     );
   }
-  if (compression === 'bz2' && traditionalCompression) {
+  if (compression === 'bz2') {
     warn(
       pos('compression'),
-      'compression bz2: tsbeat can only compress with zlib and will send zlib',
-      'use "compression zlib"',
+      `compression bz2: Node has no bzip2, so tsbeat sends zlib (heartbeat reads it) and cannot read bz2-compressed messages from heartbeat nodes${traditionalCompression ? `, which they send for every message above ${compressionThresholdKb ?? 2} KB (with a node list that long, tsbeat never finishes joining)` : ''}`,
+      'write "compression zlib" on every node',
     );
+  }
+  if (deadpingAt && pingNodes.length === 0) {
+    warn(deadpingAt, 'deadping has no effect: there are no ping nodes');
+  } else if (deadpingAt) {
+    warn(deadpingAt, 'deadping: tsbeat does not implement ping nodes yet, so it has no effect');
+  }
+  const rt = realtime ?? true;
+  if (rt && (realtimeAt || rtprioAt)) {
+    warn(
+      realtimeAt ?? rtprioAt,
+      `realtime: tsbeat runs at SCHED_RR priority ${rtprio ?? 1} as heartbeat does, but cannot lock its memory (Node has no mlockall)`,
+      'see ha.cf(5) for what tsbeat does instead',
+    );
+  } else if (!rt && rtprioAt) {
+    warn(rtprioAt, `rtprio ${rtprio} has no effect: realtime is off`);
+  }
+  if ((uuidfrom ?? 'file') === 'nodename') {
+    // Two names with the same derived uuid would be taken for one node by every peer.
+    const seen = new Map<string, string>();
+    for (const node of nodes) {
+      const key = Buffer.from(uuidFromNodename(node)).toString('hex');
+      const other = seen.get(key);
+      if (other !== undefined) {
+        warn(
+          pos('uuidfrom'),
+          `uuidfrom nodename: nodes "${other}" and "${node}" get the same uuid, so peers cannot tell them apart`,
+          'use "uuidfrom file"',
+        );
+      }
+      seen.set(key, node);
+    }
   }
 
   const haCf: HaCf = {

@@ -38,6 +38,12 @@ export interface HostEnv {
   stonithTypes(): readonly string[] | undefined;
   /** The parameter names a STONITH type takes, in order (`stonith -t TYPE -n`). */
   stonithParamNames?(type: string): readonly string[] | undefined;
+  /** Where a program is found on PATH (and /usr/sbin, /sbin), if anywhere. */
+  findProgram?(name: string): string | undefined;
+  /** A small text file's content (e.g. under /proc/sys), or undefined when unreadable. */
+  readText?(path: string): string | undefined;
+  /** The user name of a uid (/etc/passwd), if it has one. */
+  userName?(uid: number): string | undefined;
 }
 
 function run(cmd: string, args: readonly string[]): string | undefined {
@@ -127,6 +133,15 @@ export function systemHost(): HostEnv {
 
   const getent = (db: string, key: string): boolean => run('getent', [db, key]) !== undefined;
 
+  const isExecutable = (path: string): boolean => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  };
+
   return {
     hostname: () => hostname(),
     interface: (name) => loadInterfaces().get(name),
@@ -141,14 +156,22 @@ export function systemHost(): HostEnv {
         return 'missing';
       }
     },
-    isExecutable: (path) => {
+    isExecutable,
+    findProgram: (name) => {
+      const dirs = [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+      return dirs
+        .filter((d) => d.startsWith('/'))
+        .map((d) => `${d}/${name}`)
+        .find(isExecutable);
+    },
+    readText: (path) => {
       try {
-        accessSync(path, constants.X_OK);
-        return statSync(path).isFile();
+        return readFileSync(path, 'utf8');
       } catch {
-        return false;
+        return undefined;
       }
     },
+    userName: (uid) => run('getent', ['passwd', String(uid)])?.split(':')[0] || undefined,
     userExists: (name) => getent('passwd', name),
     groupExists: (name) => getent('group', name),
     resolveIpv4: (host) => {

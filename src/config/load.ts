@@ -4,6 +4,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Diagnostic, hasErrors } from '../lib/diagnostic.js';
+import { printable } from '../lib/printable.js';
 import { authkeysModeProblem, parseAuthkeys } from './authkeys.js';
 import { DEFAULT_UDP_PORT, parseHaCf } from './hacf.js';
 import { parseHaresources } from './haresources.js';
@@ -23,6 +24,8 @@ export interface LoadOptions {
   readonly host: HostEnv | null;
   /** Fallback for the local node name when there is no host to ask. */
   readonly hostname?: string;
+  /** The user tsbeat runs as (default: the effective uid), who may own authkeys besides root. */
+  readonly runningUid?: number;
 }
 
 export interface LoadResult {
@@ -54,12 +57,17 @@ async function readLimited(file: string, what: string): Promise<ReadResult> {
     return { ok: true, bytes: await readFile(file) };
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // The diagnostic names the file already; Node's message would repeat the whole path.
     const message =
       code === 'ENOENT'
         ? `${what} not found`
         : code === 'EACCES'
           ? `cannot read ${what}: permission denied`
-          : `cannot read ${what}: ${(e as Error).message}`;
+          : code === 'ENAMETOOLONG'
+            ? `cannot read ${what}: the path is too long`
+            : code === 'ENOTDIR'
+              ? `cannot read ${what}: a part of the path is not a directory`
+              : `cannot read ${what}: ${code ?? (e as Error).message}`;
     return { ok: false, diagnostic: { severity: 'error', file, message } };
   }
 }
@@ -146,6 +154,38 @@ async function localNodeName(
   return { name, origin: '`uname -n`' };
 }
 
+/**
+ * heartbeat checks only that authkeys is not readable by others (its owner is never looked
+ * at); tsbeat accepts what heartbeat accepts but warns when another user owns the file or
+ * may write it, since that user can then change the keys and read them.
+ */
+function authkeysOwnershipProblems(
+  file: string,
+  st: { uid: number; mode: number },
+  opts: LoadOptions,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const me = opts.runningUid ?? process.geteuid?.() ?? 0;
+  if (st.uid !== 0 && st.uid !== me) {
+    const name = opts.host?.userName?.(st.uid);
+    out.push({
+      severity: 'warning',
+      file,
+      message: `owned by ${name !== undefined ? `${name} (uid ${st.uid})` : `uid ${st.uid}`}, not by root: that user can change the keys and read them (heartbeat does not check the owner)`,
+      hint: `chown root:root ${file}`,
+    });
+  }
+  if ((st.mode & 0o022) !== 0) {
+    out.push({
+      severity: 'warning',
+      file,
+      message: `permissions ${(st.mode & 0o777).toString(8).padStart(3, '0')} let other users change the keys (heartbeat accepts this)`,
+      hint: `chmod 600 ${file}`,
+    });
+  }
+  return out;
+}
+
 /** Read and check DIR/ha.cf, DIR/authkeys and DIR/haresources. */
 export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const diagnostics: Diagnostic[] = [];
@@ -187,6 +227,7 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
         hint: `chmod 600 ${authkeysFile}`,
       });
     }
+    diagnostics.push(...authkeysOwnershipProblems(authkeysFile, st, opts));
     const parsed = parseAuthkeys(authRead.bytes.toString('latin1'), authkeysFile);
     diagnostics.push(...parsed.diagnostics);
     keyring = parsed.keyring;
@@ -223,10 +264,25 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
     if (opts.host) diagnostics.push(...validateHost(input, opts.host));
   }
 
-  if (hasErrors(diagnostics) || !keyring || !groupsResult) return { diagnostics, localNode };
+  const shown = diagnostics.map(printableDiagnostic);
+  if (hasErrors(diagnostics) || !keyring || !groupsResult) return { diagnostics: shown, localNode };
   return {
     config: { dir: opts.dir, localNode, haCf: hacf.haCf, keyring, groups: groupsResult.groups },
-    diagnostics,
+    diagnostics: shown,
     localNode,
+  };
+}
+
+/**
+ * Diagnostics quote file contents and command-line paths; `tsbeat check` and `tsbeat start`
+ * print them to a terminal. Control characters are escaped and each part is cut, so a
+ * garbage file cannot rewrite the screen or flood it.
+ */
+function printableDiagnostic(d: Diagnostic): Diagnostic {
+  return {
+    ...d,
+    file: printable(d.file, 300),
+    message: printable(d.message, 1000),
+    ...(d.hint !== undefined ? { hint: printable(d.hint, 500) } : {}),
   };
 }

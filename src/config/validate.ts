@@ -225,6 +225,32 @@ export function validateHost(input: ValidateInput, host: HostEnv): Diagnostic[] 
     }
   }
 
+  // What `tsbeat start` will do of realtime and coredumps (daemon/os-tuning.ts) on this machine.
+  if (haCf.realtime && host.findProgram && host.findProgram('chrt') === undefined) {
+    warn(
+      haCfFile,
+      haCfSource.directives['realtime'],
+      'realtime: chrt (util-linux) is not installed, so tsbeat will run at nice -10 instead of SCHED_RR',
+      'apt-get install util-linux',
+    );
+  }
+  if (haCf.realtime && host.readText?.('/proc/sys/kernel/sched_rt_runtime_us')?.trim() === '-1') {
+    warn(
+      haCfFile,
+      haCfSource.directives['realtime'],
+      'realtime: the kernel does not throttle real-time tasks (kernel.sched_rt_runtime_us = -1), so tsbeat will not run SCHED_RR (a runaway process could starve the machine); it runs at nice -10',
+      'sysctl -w kernel.sched_rt_runtime_us=950000 (the kernel default)',
+    );
+  }
+  if (haCf.coredumps && host.findProgram && host.findProgram('prlimit') === undefined) {
+    warn(
+      haCfFile,
+      haCfSource.directives['coredumps'],
+      'coredumps: prlimit (util-linux) is not installed, so tsbeat cannot raise its core file size limit',
+      'apt-get install util-linux, or run "ulimit -c unlimited" before tsbeat start',
+    );
+  }
+
   input.groups.forEach((g, gi) => {
     g.resources.forEach((r, ri) => {
       const found = input.scriptDirs.some((d) => host.isExecutable(`${d}/${r.script}`));

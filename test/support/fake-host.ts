@@ -13,6 +13,11 @@ export interface FakeHostFacts {
   udpServices: Record<number, string>;
   haClusterPort?: number;
   stonithTypes?: string[];
+  /** Programs on PATH (name -> path); absent: the host cannot say (findProgram undefined). */
+  programs?: Record<string, string>;
+  /** Text files such as /proc/sys/kernel/sched_rt_runtime_us. */
+  texts?: Record<string, string>;
+  userNames?: Record<number, string>;
 }
 
 export function fakeHost(f: FakeHostFacts): HostEnv {
@@ -27,6 +32,9 @@ export function fakeHost(f: FakeHostFacts): HostEnv {
     udpServiceName: (port) => f.udpServices[port],
     haClusterUdpPort: () => f.haClusterPort,
     stonithTypes: () => f.stonithTypes,
+    ...(f.programs ? { findProgram: (name: string) => f.programs?.[name] } : {}),
+    ...(f.texts ? { readText: (path: string) => f.texts?.[path] } : {}),
+    ...(f.userNames ? { userName: (uid: number) => f.userNames?.[uid] } : {}),
   };
 }
 

@@ -3,10 +3,13 @@
  * summary), 1 with a precise FILE:LINE:COL diagnostic for each kind of broken input, 2 for
  * usage errors, never a stack trace; `--json` prints the parsed configuration.
  */
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseHaCf } from '../../../src/config/hacf.js';
+import { buildMedia } from '../../../src/daemon/media-factory.js';
+import { systemClock } from '../../../src/lib/clock.js';
 import { REPO, runTsbeat } from '../../support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbeat-check-'));
@@ -222,6 +225,82 @@ describe('tsbeat check', () => {
     expect(r.code).toBe(2);
   });
 
+  it.each([
+    [
+      'ping node',
+      `${GOOD_HA_CF}ping 10.0.0.254\n`,
+      /ha\.cf:7:1: warning: ping: tsbeat does not implement ping nodes yet; this line is ignored/,
+    ],
+    [
+      'apiauth for a client tsbeat does not have',
+      `${GOOD_HA_CF}apiauth ipfail uid=hacluster\n`,
+      /ha\.cf:7:1: warning: apiauth ipfail: tsbeat has no client API for "ipfail" yet/,
+    ],
+    [
+      'explicit realtime',
+      `${GOOD_HA_CF}realtime on\nrtprio 20\n`,
+      /ha\.cf:7:10: warning: realtime: tsbeat runs at SCHED_RR priority 20 as heartbeat does, but cannot lock its memory/,
+    ],
+    [
+      'compression bz2',
+      `${GOOD_HA_CF}compression bz2\n`,
+      /ha\.cf:7:1: warning: compression bz2: Node has no bzip2/,
+    ],
+  ])('%s: exit 0 with a warning on its line', (_name, haCf, re) => {
+    const r = check(configDir({ haCf }));
+    expect(r.stdout).toMatch(re);
+    expect(r.code).toBe(0);
+  });
+
+  it('authkeys owned by another user: a warning naming the owner and the fix', () => {
+    const dir = configDir({});
+    const file = join(dir, 'authkeys');
+    const root = process.getuid?.() === 0;
+    // As root the file is given to nobody; otherwise it is ours and check runs as if as another user.
+    if (root) chownSync(file, 65534, 65534);
+    const r = root ? check(dir) : runTsbeat(['check', '-c', dir, '--node', 'ra1', '--offline']);
+    if (root) {
+      expect(r.stdout).toContain(
+        `${file}: warning: owned by uid 65534, not by root: that user can change the keys and read them (heartbeat does not check the owner) (chown root:root ${file})`,
+      );
+      expect(r.code).toBe(0);
+    } else {
+      expect(r.stdout).not.toMatch(/owned by/);
+    }
+  });
+});
+
+describe('check and start agree on what tsbeat cannot run', () => {
+  it.each([
+    ['mcast6 eth0 ff02::1:2 694 1 0', 'mcast6 eth0'],
+    ['ucast6 eth0 fe80::2', 'ucast6 eth0'],
+  ])('%s: check exits 1 and start exits 6, with the same line', (medium, what) => {
+    const dir = configDir({ haCf: GOOD_HA_CF.replace('mcast eth0 239.0.0.1 694 1 0', medium) });
+    const line = `${dir}/ha.cf:4:1: error: ${what}: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast`;
+    const c = check(dir);
+    expect(c.stdout).toContain(line);
+    expect(c.code).toBe(1);
+    const s = runTsbeat(['start', '-c', dir, '--node', 'ra1', '--foreground']);
+    expect(s.stderr).toContain(line);
+    expect(s.stderr).toMatch(/configuration error, not started/);
+    expect(s.code).toBe(6);
+  });
+
+  it("check's message is the daemon's own refusal, word for word", () => {
+    const parsed = parseHaCf('mcast6 eth1 ff02::7 694 1 0\nnode ra1\n', { file: 'ha.cf', localNode: 'ra1' });
+    const fromCheck = parsed.diagnostics.find((d) => d.severity === 'error')?.message;
+    let fromStart: string | undefined;
+    try {
+      buildMedia(parsed.haCf.media, systemClock, () => {});
+    } catch (e) {
+      fromStart = (e as Error).message;
+    }
+    expect(fromStart).toBeDefined();
+    expect(fromCheck).toBe(fromStart);
+  });
+});
+
+describe('tsbeat check usage', () => {
   it('--help exits 0', () => {
     const r = runTsbeat(['check', '--help']);
     expect(r.stdout).toMatch(/usage: tsbeat check/);

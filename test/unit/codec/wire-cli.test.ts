@@ -205,7 +205,7 @@ describe('usage errors: exit 2, one line, no stack trace', () => {
   it('an unreadable authkeys file', () => {
     expectUsageError(
       tsbeat(['wire', 'decode', '--authkeys', join(dir, 'nope'), frame('md5-status-init.bin')]),
-      /cannot read authkeys file .*nope: no such file/,
+      /cannot read authkeys file ".*nope": no such file/,
     );
   });
 
