@@ -109,6 +109,10 @@ export async function startMain(argv: string[]): Promise<number> {
     stderr: values.daemonized ? false : values['log-json'] ? 'json' : 'text',
     exit: (code) => exitWith(code),
   });
+  // What tsbeat check would warn about goes into the daemon's log too (a detached daemon has
+  // no terminal, and the log is where an operator looks later).
+  for (const d of sortDiagnostics(result.diagnostics))
+    if (d.severity !== 'error') daemon.log.warn(formatDiagnostic(d));
   // Last line of defence of the failure policy: whatever escapes every subsystem's own edge
   // still ends in a clean failover, never in a silent death with resources up.
   process.on('uncaughtException', (e) => void daemon.failOver('the process (uncaught exception)', e));

@@ -9,6 +9,7 @@
 
 import { readFile } from 'node:fs/promises';
 import type { Keyring } from '../codec/auth/keyring.js';
+import type { CompressionPolicy } from '../codec/compression.js';
 import { type DecodeResult, decodeFrame, encodeClassicFrame, encodeNetstringFrame } from '../codec/frame.js';
 import { getString, type Message } from '../codec/model.js';
 import type { Clock } from '../lib/clock.js';
@@ -33,6 +34,8 @@ export interface ClusterNodeOptions {
   readonly keyring: Keyring;
   /** ha.cf msgfmt classic: UDP frames carry the inner `auth` field too. */
   readonly innerAuth: boolean;
+  /** ha.cf compression directives: which messages go out compressed (heartbeat's rules). */
+  readonly compression?: CompressionPolicy;
   readonly clock: Clock;
   readonly random: Random;
   readonly log: Log;
@@ -295,7 +298,7 @@ export class ClusterNode {
   }
 
   private transmit(msg: Message): void {
-    const { innerAuth, media, log } = this.opts;
+    const { innerAuth, compression, media, log } = this.opts;
     const keyring = this.keyring;
     let netstring: Uint8Array | undefined;
     let classic: Uint8Array | undefined;
@@ -303,7 +306,10 @@ export class ClusterNode {
       let bytes: Uint8Array | undefined;
       if (m.frameFormat === 'netstring') {
         if (!netstring) {
-          const r = encodeNetstringFrame(msg, keyring, { innerAuth });
+          const r = encodeNetstringFrame(msg, keyring, {
+            innerAuth,
+            ...(compression ? { compression } : {}),
+          });
           if (!r.ok) {
             log.error(`cannot encode ${getString(msg, 't') ?? 'message'}: ${r.reason}`);
             return;

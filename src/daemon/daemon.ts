@@ -15,6 +15,7 @@ import {
 } from '../agents/builtin.js';
 import { ResourceRunner, scriptEnvironment } from '../agents/runner.js';
 import type { Keyring } from '../codec/auth/keyring.js';
+import { compressionPolicy } from '../codec/compression.js';
 import { type Message, stringField } from '../codec/model.js';
 import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
@@ -31,6 +32,7 @@ import { type DaemonFaults, daemonFaults } from './faults.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLog, type Log } from './log.js';
 import { buildMedia, linkName, UnsupportedMediumError } from './media-factory.js';
+import { applyOsTuning } from './os-tuning.js';
 import type { DaemonPaths } from './paths.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 import { nextGeneration, nodeUuid } from './state-files.js';
@@ -112,9 +114,11 @@ export class Daemon {
 
     const gen = nextGeneration(paths.generationFile, h.hbgenmethod, Math.floor(Date.now() / 1000));
     this.generation = gen.generation;
+    if (gen.problem) log.warn(gen.problem);
     if (gen.fresh) log.warn(`No Previous generation - starting at ${gen.generation}`);
     log.info(`Heartbeat generation: ${gen.generation}`);
-    const id = nodeUuid(paths.uuidFile);
+    const id = nodeUuid(paths.uuidFile, { uuidfrom: h.uuidfrom, nodename: config.localNode });
+    if (id.seed !== undefined) log.info(`uuid from node name ${config.localNode} (seed is ${id.seed})`);
     if (id.created) log.info('No uuid found for current node - generating a new uuid.');
 
     this.debugLevel = h.debugLevel;
@@ -156,6 +160,7 @@ export class Daemon {
       media: this.media,
       keyring: config.keyring,
       innerAuth: h.msgfmt === 'classic',
+      compression: compressionPolicy(h),
       clock: systemClock,
       random: seededRandom(Number(process.hrtime.bigint() % 2_147_483_647n)),
       log,
@@ -220,6 +225,18 @@ export class Daemon {
         };
       };
     }
+    // Scheduling priority and core dumps, as far as a Node process can (ha.cf(5)); off the
+    // heartbeat path: the lines come when the tools answered.
+    void applyOsTuning({
+      realtime: h.realtime,
+      ...(h.rtprio !== undefined ? { rtprio: h.rtprio } : {}),
+      coredumps: h.coredumps,
+    }).then(
+      (lines) => {
+        for (const l of lines) log[l.level](l.text);
+      },
+      (e: unknown) => log.warn(`realtime/coredumps: ${(e as Error).message}`),
+    );
     this.api = await startApiServers(this.view, paths.runDir);
     log.info(`local API listening on ${paths.socket}`);
   }
