@@ -173,7 +173,7 @@ export class Daemon {
         };
       };
     }
-    this.api = await startApiServers(this.view, paths.runDir);
+    this.api = await startApiServers(this.view, paths.runDir, { log: (level, line) => log[level](line) });
     log.info(`local API listening on ${paths.socket}`);
   }
 
