@@ -615,7 +615,7 @@ describe('a busy daemon (no such case in heartbeat)', () => {
   it('always busy, alive by its pid file: hbstatus says running, other sub-commands say busy (12)', async () => {
     const d = await daemon();
     const f = await front(d.servers.readSocket, () => 'busy');
-    const o = { alarmMs: 1500, daemonPid: alive };
+    const o = { alarmMs: 2500, daemonPid: alive };
     expect(await cl(['hbstatus'], f.path, o)).toEqual({
       stdout: 'Heartbeat is running on this machine.\n',
       stderr: '',
@@ -640,7 +640,7 @@ describe('a busy daemon (no such case in heartbeat)', () => {
   it('always busy, no live pid: what the daemon said (refuses my connection), never a guess', async () => {
     const d = await daemon();
     const f = await front(d.servers.readSocket, () => 'busy');
-    expect(await cl(['hbstatus'], f.path, { alarmMs: 1500, daemonPid: () => undefined })).toEqual({
+    expect(await cl(['hbstatus'], f.path, { alarmMs: 2500, daemonPid: () => undefined })).toEqual({
       stdout: 'Heartbeat is apparently running on this machine, but refuses my connection\n',
       stderr: '',
       code: 0,
@@ -652,7 +652,7 @@ describe('a busy daemon (no such case in heartbeat)', () => {
     const server = createServer((sock) => sock.on('error', () => undefined));
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(path, resolve));
-    expect(await cl(['hbstatus'], path, { alarmMs: 1000, daemonPid: alive })).toEqual({
+    expect(await cl(['hbstatus'], path, { alarmMs: 3000, daemonPid: alive })).toEqual({
       stdout: 'Heartbeat is running on this machine.\n',
       stderr: '',
       code: 0,
