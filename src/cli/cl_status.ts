@@ -1,18 +1,34 @@
 #!/usr/bin/env node
 // Part: `cl_status`, heartbeat 3.0.6's status tool, with the same sub-commands, options, output
-// bytes, error texts and exit codes, answered by the tsbeat daemon's local API.
+// bytes, error texts and exit codes, answered by the tsbeat daemon's local API. Where heartbeat
+// has no such case (its API busy), it retries briefly and never calls a live daemon stopped.
 
 import { appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import {
   clientSocketPaths,
   clLogLine,
+  daemonAlive,
   heartbeatBoolean,
   isMainModule,
   type LogPriority,
 } from '../ipc/cli-common.js';
-import { ApiCallError, ApiSession, ApiUnavailableError } from '../ipc/client.js';
-import { type HelloResult, type NodeWire, pacemakerEnabled } from '../ipc/schema.js';
+import {
+  ApiCallError,
+  type ApiSession,
+  ApiUnavailableError,
+  isTransient,
+  openFirst,
+  retrying,
+} from '../ipc/client.js';
+import {
+  type Args,
+  type CommandName,
+  type HelloResult,
+  type NodeWire,
+  pacemakerEnabled,
+  type Results,
+} from '../ipc/schema.js';
 import { runMain } from './run.js';
 
 /** cl_status's exit codes. */
@@ -23,6 +39,12 @@ export const ALARM_MS = 5000;
 
 /** heartbeat's text when the API socket cannot be reached. */
 export const SIGNON_FAILURE = "hb_api_signon: Can't initiate connection to heartbeat";
+
+/**
+ * How long cl_status keeps asking a daemon that turns it away (busy, connection dropped), at
+ * most; a short alarm (tests) shortens it to 60 % of the alarm, so the verdict comes first.
+ */
+export const RETRY_BUDGET_MS = 3000;
 
 export const HELP = `Usage: cl_status <sub-command> [<options>] [<parameters>]
 
@@ -71,7 +93,15 @@ export interface ClStatusIo {
   now(): Date;
   /** The daemon's read-only socket. */
   readonly socketPath: string;
+  /**
+   * The daemon's control socket, tried first: it serves root and the API group from a pool
+   * of its own, which a flood of the read-only socket cannot fill. Those who may not open it
+   * (EACCES), or when it is missing, use socketPath.
+   */
+  readonly controlPath?: string;
   readonly alarmMs: number;
+  /** The daemon's pid if its pid file names a live process: how a busy daemon is told from a stopped one. */
+  readonly daemonPid?: () => number | undefined;
 }
 
 // ---- GNU getopt, as cl_status uses it ----
@@ -197,6 +227,19 @@ class Halt {
   }
 }
 
+/** The daemon runs (its pid file says so) but did not answer within the retry budget. */
+class Busy {
+  readonly pid: number;
+  constructor(pid: number) {
+    this.pid = pid;
+  }
+}
+
+/** The line and exit status for a live daemon that would not answer (heartbeat has no such case). */
+function busyText(pid: number): string {
+  return `tsbeat (pid ${pid}) is running but too busy to answer; try again`;
+}
+
 interface Signon {
   readonly session: ApiSession | undefined;
   readonly hello: HelloResult | undefined;
@@ -204,6 +247,8 @@ interface Signon {
   readonly reason: string;
   /** The daemon answered but would not serve us (heartbeat: "refuses my connection"). */
   readonly refused: boolean;
+  /** The daemon is alive but kept turning us away: its pid. */
+  readonly busyPid?: number;
 }
 
 type SubCommand = (r: Run, args: readonly string[]) => Promise<number>;
@@ -234,11 +279,25 @@ class Run {
   hello: HelloResult | undefined;
   signonReason = '';
   signonRefused = false;
+  busyPid: number | undefined;
   /** Aborted when the run ends (the alarm included): a connection still being made is dropped. */
   readonly abort = new AbortController();
+  /** Retrying a busy daemon stops here, well before the alarm. */
+  readonly retryUntil: number;
 
   constructor(io: ClStatusIo) {
     this.io = io;
+    this.retryUntil = Date.now() + Math.min(RETRY_BUDGET_MS, Math.floor(io.alarmMs * 0.6));
+  }
+
+  /** The sockets to try: the control socket first when known. */
+  get paths(): readonly string[] {
+    return this.io.controlPath ? [this.io.controlPath, this.io.socketPath] : [this.io.socketPath];
+  }
+
+  /** The live daemon's pid, if its pid file names one. */
+  alivePid(): number | undefined {
+    return this.io.daemonPid?.();
   }
 
   print(text: string): void {
@@ -298,13 +357,37 @@ class Run {
     return true;
   }
 
-  /** A call that is not answered before the alarm waits for it, as heartbeat's blocking read does. */
-  async call<T>(p: Promise<T>): Promise<T> {
+  /**
+   * One read on the signed-on session. A daemon that drops the connection or says busy is
+   * asked again on a fresh connection until the retry budget is spent; then a live daemon is
+   * reported busy (Busy), and otherwise the run waits for the alarm, as heartbeat's blocking
+   * read does. An answer, error answers included, is returned or thrown as ApiCallError.
+   */
+  async request<C extends CommandName>(cmd: C, args: Args[C]): Promise<Results[C]> {
+    if (!this.session) throw new Halt(EXIT.UNKNOWN_ERROR);
     try {
-      return await p;
+      return await this.session.call(cmd, args);
     } catch (e) {
-      if (e instanceof ApiUnavailableError) return never();
-      throw e;
+      if (!isTransient(e)) {
+        if (e instanceof ApiUnavailableError) return never();
+        throw e;
+      }
+    }
+    try {
+      return await retrying(
+        async (msLeft) => {
+          const s = await openFirst(this.paths, msLeft, this.abort.signal);
+          this.session?.close();
+          this.session = s;
+          return s.call(cmd, args);
+        },
+        { budgetMs: Math.max(300, this.retryUntil - Date.now()), signal: this.abort.signal },
+      );
+    } catch (e) {
+      if (e instanceof ApiCallError && !isTransient(e)) throw e;
+      const pid = this.alivePid();
+      if (pid !== undefined) throw new Busy(pid);
+      return never();
     }
   }
 }
@@ -321,39 +404,47 @@ async function signon(r: Run): Promise<Signon> {
     refused,
   });
   let session: ApiSession;
+  let hello: HelloResult;
   try {
-    session = await ApiSession.open(r.io.socketPath, r.io.alarmMs + 1000, r.abort.signal);
+    // A daemon at its client limit, or one that drops us to make room, is asked again.
+    ({ session, hello } = await retrying(
+      async (msLeft) => {
+        const s = await openFirst(r.paths, msLeft, r.abort.signal);
+        try {
+          return { session: s, hello: await s.call('hello', {}) };
+        } catch (e) {
+          s.close();
+          throw e;
+        }
+      },
+      { budgetMs: Math.max(1, r.retryUntil - Date.now()), signal: r.abort.signal },
+    ));
   } catch (e) {
+    const gaveUp =
+      isTransient(e) ||
+      (e instanceof ApiUnavailableError && e.reason === 'timeout' && !r.abort.signal.aborted);
+    if (gaveUp) {
+      // Never call a live daemon stopped: its pid file decides.
+      const pid = r.alivePid();
+      if (pid !== undefined) return { ...failed(busyText(pid)), busyPid: pid };
+    }
     // A daemon that accepts but never answers blocks heartbeat's sign-on until the alarm.
     if (e instanceof ApiUnavailableError && e.reason === 'timeout') return never();
-    return failed(SIGNON_FAILURE);
-  }
-  try {
-    const hello = await session.call('hello', {});
-    // heartbeat opens its API socket only at comm-up: before that it is "not running".
-    if (hello.ready !== true) {
-      session.close();
-      return failed(SIGNON_FAILURE);
-    }
-    return { session, hello, reason: '', refused: false };
-  } catch (e) {
-    session.close();
     if (e instanceof ApiCallError) return failed(e.message, true);
-    if (e instanceof ApiUnavailableError && e.reason === 'timeout') return never();
     return failed(SIGNON_FAILURE);
   }
-}
-
-/** The session of a signed-on run (sub-commands that need sign-on only run with one). */
-function api(r: Run): ApiSession {
-  if (!r.session) throw new Halt(EXIT.UNKNOWN_ERROR);
-  return r.session;
+  // heartbeat opens its API socket only at comm-up: before that it is "not running".
+  if (hello.ready !== true) {
+    session.close();
+    return failed(SIGNON_FAILURE);
+  }
+  return { session, hello, reason: '', refused: false };
 }
 
 /** A read that heartbeat would answer with an error (no such node, ...): the error, else the result. */
-async function ask<T>(r: Run, p: Promise<T>): Promise<T | ApiCallError> {
+async function ask<C extends CommandName>(r: Run, cmd: C, args: Args[C]): Promise<Results[C] | ApiCallError> {
   try {
-    return await r.call(p);
+    return await r.request(cmd, args);
   } catch (e) {
     if (e instanceof ApiCallError) return e;
     throw e;
@@ -404,7 +495,9 @@ async function dispatch(r: Run, argv: readonly string[]): Promise<number> {
   r.hello = s.hello;
   r.signonReason = s.reason;
   r.signonRefused = s.refused;
+  r.busyPid = s.busyPid;
   if (!s.session && sub.needsSignon) {
+    if (s.busyPid !== undefined) return busy(r, s.busyPid);
     r.log('ERROR', 'Cannot signon with heartbeat');
     r.log('ERROR', `REASON: ${s.reason}`);
     return EXIT.NORMAL_FAIL;
@@ -413,6 +506,7 @@ async function dispatch(r: Run, argv: readonly string[]): Promise<number> {
     return await sub.fn(r, argv);
   } catch (e) {
     if (e instanceof Halt) return e.code;
+    if (e instanceof Busy) return busy(r, e.pid);
     if (e instanceof ApiCallError) {
       // An answer heartbeat would never give (a daemon of another version): a plain failure.
       r.log('ERROR', `REASON: ${e.message}`);
@@ -420,6 +514,12 @@ async function dispatch(r: Run, argv: readonly string[]): Promise<number> {
     }
     throw e;
   }
+}
+
+/** A live daemon that would not answer: say so, exit 12 (as heartbeat's alarm: no answer in time). */
+function busy(r: Run, pid: number): number {
+  r.log('ERROR', busyText(pid));
+  return EXIT.TIMEOUT;
 }
 
 async function hbstatus(r: Run, argv: readonly string[]): Promise<number> {
@@ -432,7 +532,11 @@ async function hbstatus(r: Run, argv: readonly string[]): Promise<number> {
   }
   if (!r.session || !r.hello) {
     let rc: number = EXIT.NORMAL_FAIL;
-    if (r.signonRefused) {
+    if (r.busyPid !== undefined) {
+      // Alive but too busy to sign us on: running is the truth hbstatus is asked for.
+      r.print('Heartbeat is running on this machine.\n');
+      rc = EXIT.OK;
+    } else if (r.signonRefused) {
       r.print('Heartbeat is apparently running on this machine, but refuses my connection\n');
       rc = EXIT.OK;
     } else {
@@ -467,7 +571,7 @@ async function hbstatus(r: Run, argv: readonly string[]): Promise<number> {
 async function parameter(r: Run, name: string): Promise<string | null> {
   if (name === 'hbversion' && r.hello?.hbversion) return r.hello.hbversion;
   if (name === 'pacemaker' && r.hello?.pacemaker) return r.hello.pacemaker;
-  const res = await ask(r, api(r).call('parameter', { name }));
+  const res = await ask(r, 'parameter', { name });
   return res instanceof ApiCallError ? null : res.value;
 }
 
@@ -495,7 +599,7 @@ async function listnodes(r: Run, argv: readonly string[]): Promise<number> {
 }
 
 async function listNodes(r: Run, normalOnly: boolean, pingOnly: boolean, verbose: boolean): Promise<number> {
-  const { nodes } = await r.call(api(r).call('nodes', {}));
+  const { nodes } = await r.request('nodes', {});
   if (normalOnly && pingOnly) {
     normalOnly = false;
     pingOnly = false;
@@ -549,7 +653,7 @@ async function nodeQuery(
     r.warn(`${missing}\n`);
     return EXIT.PARAMETER_ERROR;
   }
-  const n = await ask(r, api(r).call('node', { node: name }));
+  const n = await ask(r, 'node', { node: name });
   if (n instanceof ApiCallError) {
     r.warn(`${unknown}\n`);
     return EXIT.PARAMETER_ERROR;
@@ -631,7 +735,7 @@ async function listhblinks(r: Run, argv: readonly string[]): Promise<number> {
     r.warn('No enough parameter.\n');
     return EXIT.PARAMETER_ERROR;
   }
-  const n = await ask(r, api(r).call('node', { node: name }));
+  const n = await ask(r, 'node', { node: name });
   if (n instanceof ApiCallError) {
     r.log('ERROR', 'Cannot start heartbeat link interface walk.');
     r.log('ERROR', 'REASON: EINVAL');
@@ -648,7 +752,7 @@ async function hblinkstatus(r: Run, argv: readonly string[]): Promise<number> {
     r.warn('No enough parameter.\n');
     return EXIT.PARAMETER_ERROR;
   }
-  const res = await ask(r, api(r).call('link', { node, link }));
+  const res = await ask(r, 'link', { node, link });
   if (res instanceof ApiCallError) {
     r.log('ERROR', 'Cannot get heartbeat link status');
     r.log('ERROR', 'REASON: ');
@@ -680,7 +784,7 @@ async function clientstatus(r: Run, argv: readonly string[]): Promise<number> {
   // Beyond the alarm, a wait is a wait for ever.
   const waitMs = timeout < 0 || timeout > r.io.alarmMs ? undefined : timeout;
   const started = Date.now();
-  const res = await within(ask(r, api(r).call('clientstatus', { node, client })), waitMs);
+  const res = await within(ask(r, 'clientstatus', { node, client }), waitMs);
   if (res === undefined) return noAnswer();
   if (res instanceof ApiCallError) {
     // heartbeat never answers for an unknown node: the client waits out its timeout.
@@ -732,7 +836,7 @@ async function rscstatus(r: Run, argv: readonly string[]): Promise<number> {
     r.log('ERROR', 'Cannot get cluster resource status of a pacemaker cluster; try crm_mon');
     return EXIT.NORMAL_FAIL;
   }
-  const res = await ask(r, api(r).call('rscstatus', {}));
+  const res = await ask(r, 'rscstatus', {});
   if (res instanceof ApiCallError) {
     r.log('ERROR', 'Cannot get cluster resource status');
     r.log('ERROR', `REASON: ${res.message}`);
@@ -771,7 +875,7 @@ async function hbparameter(r: Run, argv: readonly string[]): Promise<number> {
 async function testCmd(r: Run): Promise<number> {
   const hello = r.hello;
   if (!hello) return EXIT.UNKNOWN_ERROR;
-  const rsc = await ask(r, api(r).call('rscstatus', {}));
+  const rsc = await ask(r, 'rscstatus', {});
   r.print(
     `Dead time: ${hello.deadtimeMs}\n keeplive time: ${hello.keepaliveMs}\n mynodeid: ${hello.node}\n rsc: ${
       rsc instanceof ApiCallError ? '(null)' : rsc.status
@@ -790,7 +894,9 @@ export function main(argv: string[]): Promise<number> {
     hostname: hostname(),
     now: () => new Date(),
     socketPath: clientSocketPaths().read,
+    controlPath: clientSocketPaths().control,
     alarmMs: ALARM_MS,
+    daemonPid: () => daemonAlive(),
   });
 }
 

@@ -8,7 +8,7 @@ import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isatty } from 'node:tty';
 import { clientSocketPaths, isMainModule, strftime } from '../ipc/cli-common.js';
-import { ApiCallError, ApiUnavailableError, apiCall } from '../ipc/client.js';
+import { ApiCallError, ApiUnavailableError, apiCall, notDelivered, retrying } from '../ipc/client.js';
 import type { ResourceSet } from '../ipc/view.js';
 import { runMain } from './run.js';
 
@@ -121,7 +121,11 @@ export async function sendRequest(
 ): Promise<number> {
   const say = (text: string) => io.stderr(`${io.program}: ${text}\n`);
   try {
-    const r = await apiCall(io.controlPath, kind, { set }, io.deadlineMs);
+    // Sent again only when the daemon certainly did not act on it (refused busy, backlog full).
+    const r = await retrying((msLeft) => apiCall(io.controlPath, kind, { set }, msLeft), {
+      budgetMs: io.deadlineMs,
+      retryOn: notDelivered,
+    });
     if (r.accepted) return EXIT.OK;
     say(r.message);
     return EXIT.FAILED;
@@ -139,12 +143,22 @@ export async function sendRequest(
         case 'timeout':
           say(`tsbeat did not answer within ${io.deadlineMs / 1000} s; the request may not have been made`);
           return EXIT.FAILED;
+        case 'busy':
+          say(`tsbeat is too busy to take the request; nothing was requested, try again`);
+          return EXIT.FAILED;
+        case 'closed':
+          say('tsbeat closed the connection before answering; the request may not have been made');
+          return EXIT.FAILED;
         default:
           say(`cannot talk to tsbeat: ${e.message}`);
           return EXIT.FAILED;
       }
     }
     if (e instanceof ApiCallError) {
+      if (e.code === 'busy') {
+        say(`tsbeat is too busy to take the request (${e.message}); nothing was requested, try again`);
+        return EXIT.FAILED;
+      }
       say(e.code === 'permission-denied' ? `permission denied: ${e.message}` : e.message);
       return e.code === 'permission-denied' ? EXIT.NO_PRIVILEGE : EXIT.FAILED;
     }

@@ -2,9 +2,10 @@
 // timing and the takeover time it implies, recent events), or as JSON for scripts.
 
 import { parseArgs } from 'node:util';
-import { clientSocketPaths } from '../ipc/cli-common.js';
-import { ApiCallError, ApiUnavailableError, apiCall } from '../ipc/client.js';
+import { clientSocketPaths, daemonAlive } from '../ipc/cli-common.js';
+import { ApiCallError, ApiUnavailableError, isTransient, openFirst, retrying } from '../ipc/client.js';
 import type { StatusReport } from '../ipc/schema.js';
+import { REJECT_CLASSES } from '../lib/rejected.js';
 
 export const STATUS_USAGE = `usage: tsbeat status [--json]
 
@@ -14,11 +15,27 @@ recent events.
       --json   print the same data as one JSON object (format tsbeat-status/1, see tsbeat(8))
   -h, --help   this text
 
-Exit status: 0 the daemon answered, 2 usage, 3 not running, 4 no usable answer.
+Exit status: 0 the daemon answered, 2 usage, 3 not running, 4 running but no usable answer
+(too busy, or no answer within 5 s: try again).
 `;
 
-/** How long `tsbeat status` waits for the daemon. */
+/** How long `tsbeat status` waits for the daemon, retries of a busy daemon included. */
 const DEADLINE_MS = 5000;
+
+/** Ask the daemon for its report: control.sock when this user may open it, else api.sock. */
+function fetchStatus(paths: { readonly read: string; readonly control: string }): Promise<StatusReport> {
+  return retrying(
+    async (msLeft) => {
+      const session = await openFirst([paths.control, paths.read], msLeft);
+      try {
+        return await session.call('status', {});
+      } finally {
+        session.close();
+      }
+    },
+    { budgetMs: DEADLINE_MS },
+  );
+}
 
 /** At most this many events in the human view (the JSON has all the daemon keeps). */
 const EVENTS_SHOWN = 10;
@@ -40,14 +57,27 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(STATUS_USAGE);
     return 0;
   }
-  const socket = clientSocketPaths().read;
+  const paths = clientSocketPaths();
+  const socket = paths.read;
   let report: StatusReport;
   try {
-    report = await apiCall(socket, 'status', {}, DEADLINE_MS);
+    report = await fetchStatus(paths);
   } catch (e) {
+    const pid = daemonAlive();
     if (e instanceof ApiUnavailableError && e.reason === 'not-running') {
+      if (pid !== undefined) {
+        process.stderr.write(
+          `tsbeat: the daemon (pid ${pid}) runs, but nothing answers on ${socket}: it may still be starting, or its socket was removed (restart it)\n`,
+        );
+        return 4;
+      }
       process.stderr.write(`tsbeat: not running (nothing answers on ${socket})\n`);
       return 3;
+    }
+    if (isTransient(e)) {
+      const who = pid !== undefined ? `the daemon (pid ${pid})` : 'the daemon';
+      process.stderr.write(`tsbeat: ${who} is too busy to answer (${(e as Error).message}); try again\n`);
+      return 4;
     }
     if (e instanceof ApiUnavailableError && e.reason === 'timeout') {
       process.stderr.write(`tsbeat: the daemon did not answer within ${DEADLINE_MS / 1000} s (${socket})\n`);
@@ -147,6 +177,13 @@ function renderFencing(f: StatusReport['fencing']): string {
   return lines.join('');
 }
 
+/** One line of the non-zero rejected-input counters, or '' when nothing was rejected. */
+function rejectedLine(counts: StatusReport['rejected'] | undefined): string {
+  if (!counts) return '';
+  const parts = REJECT_CLASSES.filter((c) => (counts[c] ?? 0) > 0).map((c) => `${c} ${counts[c]}`);
+  return parts.length > 0 ? `rejected input since start: ${parts.join(', ')} (details in the log)\n` : '';
+}
+
 /** The human view of a status report. */
 export function renderStatus(r: StatusReport): string {
   const out: string[] = [];
@@ -161,6 +198,8 @@ export function renderStatus(r: StatusReport): string {
       ? 'resources managed by Pacemaker'
       : `resources managed by haresources, this node holds ${r.rscstatus === null ? 'nothing (resource management off)' : (HOLDS[r.rscstatus] ?? r.rscstatus)}`;
   out.push(`${comm}; ${rsc}\n`);
+  const rejected = rejectedLine(r.rejected);
+  if (rejected) out.push(rejected);
 
   out.push('\nNodes:\n');
   out.push(

@@ -237,7 +237,8 @@ export class Daemon {
       },
       (e: unknown) => log.warn(`realtime/coredumps: ${(e as Error).message}`),
     );
-    this.api = await startApiServers(this.view, paths.runDir);
+    view.rejectedCounts = () => this.rejected.snapshot();
+    this.api = await startApiServers(this.view, paths.runDir, { rejected: this.rejected });
     log.info(`local API listening on ${paths.socket}`);
   }
 

@@ -12,6 +12,7 @@ import type {
   RscStatusWord,
   StandbyResult,
 } from '../ipc/view.js';
+import { emptyRejectCounts, type RejectCounts } from '../lib/rejected.js';
 import type { ClusterNode } from './cluster-node.js';
 
 /** What the resource manager contributes to the view (absent until it runs). */
@@ -34,6 +35,8 @@ export class DaemonView implements ClusterView {
   onShutdown: (() => void) | undefined;
   /** Set by the daemon when STONITH runs. */
   fencingInfo: (() => FencingInfo) | undefined;
+  /** Set by the daemon: its counters of rejected frames and API requests. */
+  rejectedCounts: (() => RejectCounts) | undefined;
   private readonly started = new Date().toISOString();
 
   constructor(version: string, config: Config, node: ClusterNode) {
@@ -63,6 +66,10 @@ export class DaemonView implements ClusterView {
       return { accepted: false, message: 'this daemon cannot be stopped through its API' };
     this.onShutdown();
     return { accepted: true, message: 'shutting down: resources are handed over, then tsbeat exits' };
+  }
+
+  rejected(): RejectCounts {
+    return this.rejectedCounts?.() ?? emptyRejectCounts();
   }
 
   fencing(): FencingInfo {

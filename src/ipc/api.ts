@@ -1,11 +1,13 @@
 // Part: the daemon's local API: the commands of schema.ts answered from the ClusterView, on two
-// sockets. Reading is open to every local user (api.sock, mode 0666); changing state goes
-// through control.sock, which only root and heartbeat's API group can open (Node cannot read
-// a peer's credentials, so file permissions are the only gate).
+// sockets, each with its own pool of clients. Reading is open to every local user (api.sock,
+// mode 0666); control.sock, which only root and heartbeat's API group can open, answers the
+// same reads and the state changes. Node cannot read a peer's credentials (no SO_PEERCRED),
+// so the two sockets are the privilege split: a flood of api.sock never reaches root's pool.
 
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiAuthConfig } from '../config/model.js';
+import { REJECT_CLASSES, type RejectCounts, RejectedInput } from '../lib/rejected.js';
 import { API_VERSION, type ApiRequest, SUPPORTED_VERSIONS } from './protocol.js';
 import {
   type Args,
@@ -20,7 +22,7 @@ import {
   type StatusReport,
   validateArgs,
 } from './schema.js';
-import { ApiError, ApiServer, type Dispatch } from './server.js';
+import { ApiError, ApiServer, type Dispatch, type ServerLimits } from './server.js';
 import type { ClusterView, FencingInfo, NodeInfo, StandbyResult } from './view.js';
 
 export const READ_SOCKET_NAME = 'api.sock';
@@ -66,11 +68,23 @@ export interface ApiServers {
   readonly controlSocket: string;
   /** The group that may use the control socket besides root, if any. */
   readonly controlGroup: string | undefined;
+  /** Where both sockets count what they refuse: the one passed in, or their own. */
+  readonly rejected: RejectedInput;
 }
 
 export interface ApiServerOptions {
   /** Where group names are looked up (tests). Default /etc/group. */
   readonly groupFile?: string;
+  /**
+   * The daemon's counters of rejected input. When it is given, the view's `rejected()` is
+   * taken to include these counts; without it the servers keep their own counters, log through
+   * `log`, and `status` adds them to what the view reports.
+   */
+  readonly rejected?: RejectedInput;
+  /** Where the servers' own counters log (rate-limited), when `rejected` is not given. */
+  readonly log?: (level: 'warn' | 'error', line: string) => void;
+  /** Limits of each socket's server (tests). Default DEFAULT_LIMITS. */
+  readonly limits?: Partial<ServerLimits>;
 }
 
 /** Start the read-only and the control socket in `runDir`. */
@@ -83,12 +97,30 @@ export async function startApiServers(
   const wantedGroup = controlGroupName(view.apiAuth?.() ?? []);
   const gid = wantedGroup === undefined ? undefined : resolveGroup(wantedGroup, opts.groupFile);
   const controlGroup = gid === undefined ? undefined : wantedGroup;
-  const handlers = apiHandlers(view);
+  const rejected =
+    opts.rejected ??
+    new RejectedInput({ nowMs: () => performance.now(), log: opts.log ?? (() => undefined) });
+  const counts = (): RejectCounts => {
+    const fromView = view.rejected?.();
+    if (!fromView) return rejected.snapshot();
+    // The daemon's own instance was passed in: the view already counts what the sockets refused.
+    return opts.rejected ? fromView : addCounts(fromView, rejected.snapshot());
+  };
+  const handlers = apiHandlers(view, counts);
+  const serverOpts = { rejected };
 
-  const readOnly = new ApiServer(dispatcher(handlers, 'read', paths.control, controlGroup));
+  const readOnly = new ApiServer(
+    dispatcher(handlers, 'read', paths.control, controlGroup),
+    opts.limits,
+    serverOpts,
+  );
   await readOnly.listen(paths.read, { mode: 0o666 });
   ensureSearchable(runDir);
-  const control = new ApiServer(dispatcher(handlers, 'control', paths.control, controlGroup));
+  const control = new ApiServer(
+    dispatcher(handlers, 'control', paths.control, controlGroup),
+    opts.limits,
+    serverOpts,
+  );
   try {
     await listenControl(control, paths.control, gid);
   } catch (e) {
@@ -99,6 +131,7 @@ export async function startApiServers(
     readSocket: paths.read,
     controlSocket: paths.control,
     controlGroup,
+    rejected,
     close: async () => {
       await Promise.all([readOnly.close(), control.close()]);
     },
@@ -198,7 +231,19 @@ function control(r: StandbyResult): ControlResult {
   return { accepted: r.accepted, message: r.message };
 }
 
-function apiHandlers(view: ClusterView): Handlers {
+/** Counts of every class, zero where nothing was rejected. */
+export function zeroCounts(): RejectCounts {
+  return Object.fromEntries(REJECT_CLASSES.map((c) => [c, 0])) as Record<keyof RejectCounts, number>;
+}
+
+function addCounts(a: RejectCounts, b: RejectCounts): RejectCounts {
+  return Object.fromEntries(REJECT_CLASSES.map((c) => [c, (a[c] ?? 0) + (b[c] ?? 0)])) as Record<
+    keyof RejectCounts,
+    number
+  >;
+}
+
+function apiHandlers(view: ClusterView, rejectCounts: () => RejectCounts): Handlers {
   return {
     hello: () => ({
       api: API_VERSION,
@@ -244,7 +289,7 @@ function apiHandlers(view: ClusterView): Handlers {
       if (node !== n.name) throw new ApiError('no-response', `node ${node} did not answer`);
       return { status: view.clientStatus(n.name, client) };
     },
-    status: () => statusReport(view),
+    status: () => statusReport(view, rejectCounts()),
     standby: async ({ set }) => control(await view.standby(set)),
     takeover: async ({ set }) => control(await view.takeover(set)),
     shutdown: async () => {
@@ -254,8 +299,11 @@ function apiHandlers(view: ClusterView): Handlers {
   };
 }
 
-/** The full report of the view: the `status` command and `tsbeat status --json`. */
-export function statusReport(view: ClusterView): StatusReport {
+/**
+ * The full report of the view: the `status` command and `tsbeat status --json`. `rejected`
+ * overrides the view's counters (the API servers add their own); without either, all zero.
+ */
+export function statusReport(view: ClusterView, rejected?: RejectCounts): StatusReport {
   const local = view.localNode();
   const nodes = view.nodes();
   const t = view.timing();
@@ -292,7 +340,13 @@ export function statusReport(view: ClusterView): StatusReport {
     })),
     fencing: fencingWire(view.fencing?.()),
     events: view.recentEvents().map((e) => ({ at: e.at, level: e.level, message: e.message })),
+    rejected: completeCounts(rejected ?? view.rejected?.() ?? zeroCounts()),
   };
+}
+
+/** Every class as a key, in REJECT_CLASSES order, whatever the source left out. */
+function completeCounts(c: Partial<RejectCounts>): RejectCounts {
+  return Object.fromEntries(REJECT_CLASSES.map((k) => [k, c[k] ?? 0])) as Record<keyof RejectCounts, number>;
 }
 
 function fencingWire(f: FencingInfo | undefined): FencingWire {

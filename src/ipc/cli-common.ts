@@ -5,6 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { daemonPaths } from '../daemon/paths.js';
+import { runningPid } from '../daemon/pidfile.js';
 import { apiSocketPaths } from './api.js';
 
 /** The sockets of the daemon this CLI talks to (TSBEAT_RUNDIR, default /run/tsbeat). */
@@ -13,6 +14,14 @@ export function clientSocketPaths(env: NodeJS.ProcessEnv = process.env): {
   readonly control: string;
 } {
   return apiSocketPaths(daemonPaths(env).runDir);
+}
+
+/**
+ * The daemon's pid when its pid file (in TSBEAT_RUNDIR) names a live process: how the CLIs tell
+ * a daemon too busy to answer from one that is not running.
+ */
+export function daemonAlive(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  return runningPid(daemonPaths(env).pidFile);
 }
 
 /**

@@ -1,12 +1,17 @@
 // Part: the client side of the local API, used by the CLIs. Never hangs: a session has one
-// absolute deadline that covers connecting and every call.
+// absolute deadline that covers connecting and every call; a daemon that is busy (client limit,
+// full backlog) or drops the connection is asked again with a short backoff, within a bound.
 
 import { connect, type Socket } from 'node:net';
 import { API_VERSION, type ApiErrorBody, type ApiErrorCode, type ApiResponse } from './protocol.js';
 import type { Args, CommandName, Results } from './schema.js';
 
-/** Why the daemon could not be asked at all. */
-export type UnavailableReason = 'not-running' | 'permission' | 'timeout' | 'protocol';
+/**
+ * Why the daemon could not be asked: `not-running` (no socket, or nobody listens on it),
+ * `permission`, `timeout` (no answer in time), `busy` (its listen backlog is full), `closed`
+ * (it closed or reset the connection before answering), `protocol` (an unreadable answer).
+ */
+export type UnavailableReason = 'not-running' | 'permission' | 'timeout' | 'busy' | 'closed' | 'protocol';
 
 export class ApiUnavailableError extends Error {
   override readonly name = 'ApiUnavailableError';
@@ -52,9 +57,7 @@ export class ApiSession {
     this.deadlineAt = deadlineAt;
     sock.on('data', (chunk: Buffer) => this.onData(chunk));
     sock.on('error', (e: NodeJS.ErrnoException) => this.fail(unavailable(e)));
-    sock.on('close', () =>
-      this.fail(new ApiUnavailableError('protocol', 'the daemon closed the connection')),
-    );
+    sock.on('close', () => this.fail(new ApiUnavailableError('closed', 'the daemon closed the connection')));
   }
 
   /**
@@ -183,6 +186,11 @@ function unavailable(e: NodeJS.ErrnoException): ApiUnavailableError {
     case 'EACCES':
     case 'EPERM':
       return new ApiUnavailableError('permission', 'permission denied');
+    case 'EAGAIN':
+      return new ApiUnavailableError('busy', 'the daemon is not accepting connections fast enough');
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new ApiUnavailableError('closed', 'the daemon closed the connection');
     default:
       return new ApiUnavailableError('protocol', e.message);
   }
@@ -201,4 +209,93 @@ export async function apiCall<C extends CommandName>(
   } finally {
     session.close();
   }
+}
+
+/**
+ * Whether asking again may succeed: the daemon said `busy` (client limit, or it dropped our
+ * connection to make room), its backlog was full, or it closed the connection before answering.
+ * Timeouts are not: a session's deadline is already the caller's whole budget.
+ */
+export function isTransient(e: unknown): boolean {
+  if (e instanceof ApiCallError) return e.code === 'busy';
+  if (e instanceof ApiUnavailableError) return e.reason === 'busy' || e.reason === 'closed';
+  return false;
+}
+
+/**
+ * Whether a request was certainly not acted on, so a state-changing one may be sent again: the
+ * daemon refused it with `busy` before reading it, or the connection was never accepted.
+ */
+export function notDelivered(e: unknown): boolean {
+  if (e instanceof ApiCallError) return e.code === 'busy';
+  return e instanceof ApiUnavailableError && e.reason === 'busy';
+}
+
+export interface RetryOptions {
+  /** Every attempt and pause together end within this many ms. */
+  readonly budgetMs: number;
+  /** Which failures are worth another attempt. Default isTransient. */
+  readonly retryOn?: (e: unknown) => boolean;
+  /** First pause between attempts; doubled after each failure up to maxPauseMs. */
+  readonly firstPauseMs?: number;
+  readonly maxPauseMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Run `attempt(msLeft)` until it succeeds, fails for a reason not worth retrying, or the budget
+ * is spent; then the last failure is thrown. Pauses grow (50 ms, 100 ms, ... 400 ms) with
+ * some jitter, so that many clients turned away at once do not come back in step.
+ */
+export async function retrying<T>(attempt: (msLeft: number) => Promise<T>, o: RetryOptions): Promise<T> {
+  const retryOn = o.retryOn ?? isTransient;
+  const endAt = Date.now() + o.budgetMs;
+  let pause = o.firstPauseMs ?? 50;
+  for (;;) {
+    try {
+      return await attempt(Math.max(1, endAt - Date.now()));
+    } catch (e) {
+      const wait = pause / 2 + Math.random() * pause;
+      if (!retryOn(e) || o.signal?.aborted || Date.now() + wait >= endAt) throw e;
+      await sleep(wait, o.signal);
+      pause = Math.min(pause * 2, o.maxPauseMs ?? 400);
+    }
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Open a session on the first of `paths` this process may use. The CLIs list control.sock
+ * first: root and the API group are served from its own pool, which no unprivileged client
+ * can fill; anyone else gets EACCES there (or it does not exist) and uses api.sock. When none
+ * can be opened, the error of the last path is thrown.
+ */
+export async function openFirst(
+  paths: readonly string[],
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ApiSession> {
+  let last: unknown = new ApiUnavailableError('not-running', 'tsbeat is not running');
+  for (const path of paths) {
+    try {
+      return await ApiSession.open(path, timeoutMs, signal);
+    } catch (e) {
+      last = e;
+      if (e instanceof ApiUnavailableError && (e.reason === 'permission' || e.reason === 'not-running'))
+        continue;
+      throw e;
+    }
+  }
+  throw last;
 }

@@ -1,6 +1,7 @@
 // Part: the local API's commands: for each, who may call it, its arguments (checked before any
 // handler runs) and the shape of its result. The single source for server, client and docs.
 
+import type { RejectCounts } from '../lib/rejected.js';
 import { MAX_ARG_STRING } from './protocol.js';
 import type { NodeStatusWord, NodeType, ResourceSet, RscStatusWord } from './view.js';
 
@@ -167,6 +168,8 @@ export interface StatusReport {
   readonly groups: readonly GroupWire[];
   readonly fencing: FencingWire;
   readonly events: readonly EventWire[];
+  /** Rejected input since the daemon started, per class of src/lib/rejected.ts (all keys, 0 if none). */
+  readonly rejected: RejectCounts;
 }
 
 /** STONITH as this node runs it; times are ISO wall-clock times. */

@@ -3,6 +3,7 @@
 // into socket commands; the CLIs (cl_status, hb_standby, hb_takeover, tsbeat status) use them.
 
 import type { ApiAuthConfig } from '../config/model.js';
+import type { RejectCounts } from '../lib/rejected.js';
 
 /** heartbeat's node types (`cl_status nodetype`). */
 export type NodeType = 'normal' | 'ping';
@@ -94,7 +95,10 @@ export interface ClusterView {
   parameter(name: string): string | undefined;
   /** `cl_status rscstatus`. */
   rscStatus(): RscStatusWord;
-  /** `cl_status clientstatus NODE CLIENT`: tsbeat has no API clients, so always offline. */
+  /**
+   * `cl_status clientstatus NODE CLIENT`. tsbeat has no heartbeat API clients (no respawn
+   * yet), so the daemon answers offline; documented as a difference in cl_status(1).
+   */
   clientStatus(node: string, client: string): 'online' | 'offline' | 'join' | 'leave';
   groups(): readonly GroupInfo[];
   /** Recent notable events (node/link changes, takeovers), newest last. */
@@ -137,4 +141,11 @@ export interface ClusterView {
   shutdown?(): Promise<StandbyResult>;
   /** Fencing configuration and results, for `tsbeat status`. Fallback: not configured. */
   fencing?(): FencingInfo;
+  /**
+   * Rejected input since start, per class (bad frames, replays, local API abuse), for
+   * `tsbeat status`. When the daemon passes its RejectedInput to startApiServers, these counts
+   * include what the API sockets refused; otherwise the sockets' own counts are added.
+   * Fallback: the sockets' own counts only.
+   */
+  rejected?(): RejectCounts;
 }

@@ -37,6 +37,11 @@ export type RejectClass = (typeof REJECT_CLASSES)[number];
 
 export type RejectCounts = Readonly<Record<RejectClass, number>>;
 
+/** Every class at zero. */
+export function emptyRejectCounts(): RejectCounts {
+  return Object.fromEntries(REJECT_CLASSES.map((c) => [c, 0])) as Record<RejectClass, number>;
+}
+
 export interface RejectedInputOptions {
   /** One line per (class, source) per this many ms. Default 10 s. */
   readonly windowMs?: number;
@@ -63,7 +68,7 @@ export class RejectedInput {
 
   constructor(opts: RejectedInputOptions) {
     this.opts = { windowMs: 10_000, maxKeys: 1024, ...opts };
-    this.counts = Object.fromEntries(REJECT_CLASSES.map((c) => [c, 0])) as Record<RejectClass, number>;
+    this.counts = { ...emptyRejectCounts() };
   }
 
   /**

@@ -324,8 +324,13 @@ s.bind(0, () => {
     expect(logB.split('\n').length).toBeLessThan(120);
     expect(logB).toMatch(/seen before on eth0: replayed or duplicated/);
     const status = await tsbeat(b, ['status', '--json']);
-    const report = JSON.parse(status.stdout) as { nodes: { name: string; status: string }[] };
+    const report = JSON.parse(status.stdout) as {
+      nodes: { name: string; status: string }[];
+      rejected: Record<string, number>;
+    };
     expect(report.nodes.find((n) => n.name === 'node1')?.status).toBe('dead');
+    // Every replayed frame was counted (a few may still have been in flight).
+    expect(report.rejected['replay']).toBeGreaterThan(sent * 0.9);
     const grown = rss() - rssBefore;
     expect(grown).toBeLessThan(64 * 1024 * 1024);
     process.stdout.write(

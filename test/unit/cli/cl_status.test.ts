@@ -8,11 +8,16 @@
  * arguments, POSIXLY_CORRECT); the 5 s alarm (exit 12) against a daemon that never answers;
  * clientstatus timeouts; the not-yet-up daemon (reported as stopped), a refusing daemon
  * ("apparently running"), Pacemaker and `-M` clusters, heartbeat's log-format variables; and
- * that the built `cl_status` and `tsbeat cl_status` print the same.
+ * that the built `cl_status` and `tsbeat cl_status` print the same. Where heartbeat has no
+ * such case, a daemon too busy to answer (tsbeat's API at its client limit, half-open
+ * connections held by another user, connections dropped mid-run), it proves that cl_status
+ * gets in by eviction or retries with backoff, that a daemon alive by its pid file is never
+ * reported stopped (hbstatus: running; other sub-commands: a clear error, exit 12), that the
+ * control socket is tried first and api.sock used when it cannot be opened (as `nobody`).
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -57,7 +62,13 @@ interface Out {
 async function cl(
   args: readonly string[],
   socketPath: string,
-  o: { env?: NodeJS.ProcessEnv; alarmMs?: number; hostname?: string } = {},
+  o: {
+    env?: NodeJS.ProcessEnv;
+    alarmMs?: number;
+    hostname?: string;
+    controlPath?: string;
+    daemonPid?: () => number | undefined;
+  } = {},
 ): Promise<Out> {
   let stdout = '';
   let stderr = '';
@@ -74,6 +85,8 @@ async function cl(
     now: () => new Date(2026, 10, 22, 20, 32, 4),
     socketPath,
     alarmMs: o.alarmMs ?? 5000,
+    ...(o.controlPath === undefined ? {} : { controlPath: o.controlPath }),
+    ...(o.daemonPid === undefined ? {} : { daemonPid: o.daemonPid }),
   };
   const code = await clStatus(args, io);
   return { stdout, stderr, code };
@@ -510,4 +523,192 @@ describe('the built programs', () => {
     }
     expect((await node(['dist/cli/cl_status.js', 'nodestatus', 'ra2'])).stdout).toBe('active\n');
   });
+});
+
+describe('a busy daemon (no such case in heartbeat)', () => {
+  const servers: Server[] = [];
+  const held: Socket[] = [];
+  afterAll(() => {
+    for (const h of held) h.destroy();
+    for (const s of servers) s.close();
+  });
+  const alive = () => 4242;
+  const busyLine = (line: string) =>
+    `${JSON.stringify({ v: 1, id: JSON.parse(line).id, ok: false, error: { code: 'busy', message: 'too many clients (64); try again' } })}\n`;
+
+  /**
+   * A socket in front of a real daemon: connection number i (from 0) is handled by `how(i)`:
+   * `busy` answers every line busy, `drop-after-first` forwards until the first answer and
+   * then closes, `pass` forwards everything.
+   */
+  async function front(
+    upstream: string,
+    how: (i: number) => 'busy' | 'drop-after-first' | 'pass',
+  ): Promise<{ path: string; connections: () => number }> {
+    const path = join(tmp, `front${dirs++}.sock`);
+    let count = 0;
+    const server = createServer((sock) => {
+      const mode = how(count++);
+      sock.on('error', () => undefined);
+      if (mode === 'busy') {
+        sock.on('data', (d) => {
+          for (const line of d.toString().split('\n').filter(Boolean)) sock.write(busyLine(line));
+        });
+        return;
+      }
+      const up = connect(upstream);
+      up.on('error', () => sock.destroy());
+      sock.pipe(up);
+      if (mode === 'pass') up.pipe(sock);
+      else
+        up.on('data', (d) => {
+          sock.write(d);
+          sock.destroy();
+          up.destroy();
+        });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    return { path, connections: () => count };
+  }
+
+  it('half-open connections holding every slot: cl_status gets in by eviction', async () => {
+    const view = new FakeView();
+    const dir = join(tmp, `run${dirs++}`);
+    const d = {
+      view,
+      servers: await startApiServers(view, dir, { limits: { maxClients: 4, requestMs: 10_000 } }),
+      dir,
+    };
+    daemons.push(d);
+    for (let i = 0; i < 4; i++) {
+      const sock = connect(d.servers.readSocket);
+      sock.on('error', () => undefined);
+      await new Promise((r) => sock.once('connect', r));
+      sock.write('{"v":1,"cmd":"hel');
+      held.push(sock);
+    }
+    // No pid file: the answers come from the daemon itself.
+    expect(await cl(['hbstatus'], d.servers.readSocket)).toEqual({
+      stdout: 'Heartbeat is running on this machine.\n',
+      stderr: '',
+      code: 0,
+    });
+    expect((await cl(['nodestatus', 'ra2'], d.servers.readSocket)).stdout).toBe('active\n');
+    expect(d.servers.rejected.snapshot().ipcBusy).toBeGreaterThanOrEqual(2);
+  });
+
+  it('busy twice, then an answer: retried with backoff', async () => {
+    const d = await daemon();
+    const f = await front(d.servers.readSocket, (i) => (i < 2 ? 'busy' : 'pass'));
+    expect(await cl(['nodestatus', 'ra2'], f.path)).toEqual({ stdout: 'active\n', stderr: '', code: 0 });
+    expect(f.connections()).toBe(3);
+  });
+
+  it('a connection dropped mid-run: the read is asked again on a new one', async () => {
+    const d = await daemon();
+    const f = await front(d.servers.readSocket, (i) => (i === 0 ? 'drop-after-first' : 'pass'));
+    expect(await cl(['listnodes'], f.path)).toEqual({ stdout: 'ra2\nra1\n', stderr: '', code: 0 });
+    expect(f.connections()).toBe(2);
+  });
+
+  it('always busy, alive by its pid file: hbstatus says running, other sub-commands say busy (12)', async () => {
+    const d = await daemon();
+    const f = await front(d.servers.readSocket, () => 'busy');
+    const o = { alarmMs: 2500, daemonPid: alive };
+    expect(await cl(['hbstatus'], f.path, o)).toEqual({
+      stdout: 'Heartbeat is running on this machine.\n',
+      stderr: '',
+      code: 0,
+    });
+    expect(await cl(['hbstatus', '-v'], f.path, o)).toEqual({
+      stdout:
+        'Heartbeat is running on this machine.\n(tsbeat (pid 4242) is running but too busy to answer; try again)\n',
+      stderr: '',
+      code: 0,
+    });
+    const r = await cl(['nodestatus', 'ra2'], f.path, o);
+    expect({ ...r, stderr: normaliseLog(r.stderr) }).toEqual({
+      stdout: '',
+      stderr:
+        '<TIME> ra1 cl_status: [<PID>]: ERROR: tsbeat (pid 4242) is running but too busy to answer; try again\n',
+      code: 12,
+    });
+    expect(f.connections()).toBeGreaterThan(3);
+  });
+
+  it('always busy, no live pid: what the daemon said (refuses my connection), never a guess', async () => {
+    const d = await daemon();
+    const f = await front(d.servers.readSocket, () => 'busy');
+    expect(await cl(['hbstatus'], f.path, { alarmMs: 2500, daemonPid: () => undefined })).toEqual({
+      stdout: 'Heartbeat is apparently running on this machine, but refuses my connection\n',
+      stderr: '',
+      code: 0,
+    });
+  });
+
+  it('silent, alive by its pid file: running for hbstatus, after the retry budget and before the alarm', async () => {
+    const path = join(tmp, `silent${dirs++}.sock`);
+    const server = createServer((sock) => sock.on('error', () => undefined));
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    expect(await cl(['hbstatus'], path, { alarmMs: 3000, daemonPid: alive })).toEqual({
+      stdout: 'Heartbeat is running on this machine.\n',
+      stderr: '',
+      code: 0,
+    });
+  });
+
+  it('the control socket is tried first; api.sock when it is missing', async () => {
+    const d = await daemon();
+    expect(
+      (
+        await cl(['nodestatus', 'ra2'], join(tmp, 'nothing', 'api.sock'), {
+          controlPath: d.servers.controlSocket,
+        })
+      ).stdout,
+    ).toBe('active\n');
+    expect(
+      (
+        await cl(['nodestatus', 'ra2'], d.servers.readSocket, {
+          controlPath: join(tmp, 'nothing', 'control.sock'),
+        })
+      ).stdout,
+    ).toBe('active\n');
+    // A stopped daemon is still stopped.
+    expect(
+      await cl(['hbstatus'], join(tmp, 'nothing', 'api.sock'), {
+        controlPath: join(tmp, 'nothing', 'control.sock'),
+      }),
+    ).toEqual({ stdout: 'Heartbeat is stopped on this machine.\n', stderr: '', code: 1 });
+  });
+
+  it.runIf(process.getuid?.() === 0)(
+    'as nobody: control.sock is refused (EACCES), api.sock answers',
+    async () => {
+      const open = mkdtempSync(join(tmpdir(), 'tsbeat-clstatus-nobody-'));
+      try {
+        chmodSync(open, 0o755);
+        // A copy nobody can read: the checkout may sit under a directory only root can enter.
+        cpSync(join(REPO, 'dist'), join(open, 'dist'), { recursive: true });
+        cpSync(join(REPO, 'package.json'), join(open, 'package.json'));
+        const view = new FakeView();
+        const dir = join(open, 'run');
+        const servers = await startApiServers(view, dir);
+        daemons.push({ view, servers, dir });
+        writeFileSync(join(dir, 'tsbeat.pid'), `${process.pid}\n`);
+        const r = await new Promise<{ code: number | string | null | undefined; stdout: string }>((resolve) =>
+          execFile(
+            process.execPath,
+            [join(open, 'dist/cli/cl_status.js'), 'nodestatus', 'ra2'],
+            { encoding: 'utf8', timeout: 20_000, uid: 65534, gid: 65534, env: { TSBEAT_RUNDIR: dir } },
+            (err, stdout) => resolve({ code: err ? err.code : 0, stdout }),
+          ),
+        );
+        expect(r).toEqual({ code: 0, stdout: 'active\n' });
+      } finally {
+        rmSync(open, { recursive: true, force: true });
+      }
+    },
+  );
 });

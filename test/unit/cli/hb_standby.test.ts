@@ -6,12 +6,14 @@
  * line follows ha_log (bare on a terminal, `%b %d %T ` prefix otherwise, HA_LOGTAG, HA_DATEFMT,
  * HA_LOGFILE instead of stderr, HA_DEBUGLOG); and instead of blocking for ever it exits with a
  * clear message when the daemon is not running (7), refuses (1), does not answer in time (1), or
- * the caller may not change state (4, proven as `nobody` when run as root). The built program
- * and `tsbeat hb_standby` agree.
+ * the caller may not change state (4, proven as `nobody` when run as root). A daemon that
+ * refuses the request as busy before reading it is asked again (backoff, within the deadline);
+ * one that closes the connection before answering is not, since it may have acted on it. The
+ * built program and `tsbeat hb_standby` agree.
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -153,6 +155,74 @@ describe('never hangs: a clear error instead', () => {
       expect(r.stderr).toContain('tsbeat did not answer within 0.3 s; the request may not have been made');
     } finally {
       server.close();
+    }
+  });
+
+  /** A control socket whose first `busyFor` connections are answered busy, then forwarded to the daemon. */
+  async function busyFront(busyFor: number, mode: 'busy' | 'close' = 'busy') {
+    const path = join(tmp, `front-${mode}-${busyFor}.sock`);
+    let count = 0;
+    const server = createServer((sock) => {
+      sock.on('error', () => undefined);
+      if (count++ < busyFor) {
+        sock.on('data', (d) => {
+          if (mode === 'close') {
+            sock.destroy();
+            return;
+          }
+          const id = JSON.parse(d.toString().split('\n')[0]!).id;
+          sock.write(
+            `${JSON.stringify({ v: 1, id, ok: false, error: { code: 'busy', message: 'too many clients (64); try again' } })}\n`,
+          );
+        });
+        return;
+      }
+      const up = connect(servers.controlSocket);
+      up.on('error', () => sock.destroy());
+      sock.pipe(up).pipe(sock);
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    return { path, server, connections: () => count };
+  }
+
+  it('daemon busy: asked again, and accepted', async () => {
+    const f = await busyFront(2);
+    try {
+      view.requests.length = 0;
+      const r = await standby(['local'], { controlPath: f.path });
+      expect(r).toEqual({ stdout: '', stderr: 'Nov 22 20:32:51 Going standby [local].\n', code: 0 });
+      expect(f.connections()).toBe(3);
+      expect(view.requests).toEqual([{ kind: 'standby', set: 'local' }]);
+    } finally {
+      f.server.close();
+    }
+  });
+
+  it('daemon busy until the deadline: exit 1, nothing was requested', async () => {
+    const f = await busyFront(1000);
+    try {
+      const r = await standby([], { controlPath: f.path, deadlineMs: 800 });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'hb_standby: tsbeat is too busy to take the request (too many clients (64); try again); nothing was requested, try again\n',
+      );
+      expect(f.connections()).toBeGreaterThan(1);
+    } finally {
+      f.server.close();
+    }
+  });
+
+  it('connection closed before an answer: not sent again (it may have been acted on)', async () => {
+    const f = await busyFront(1000, 'close');
+    try {
+      const r = await standby([], { controlPath: f.path });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        'hb_standby: tsbeat closed the connection before answering; the request may not have been made\n',
+      );
+      expect(f.connections()).toBe(1);
+    } finally {
+      f.server.close();
     }
   });
 

@@ -5,11 +5,13 @@
  * timing parameters with the worst-case takeover time they imply, and the latest events,
  * aligned in columns, with sensible words for what is missing; `--json` prints the daemon's
  * report unchanged (format tsbeat-status/1, nulls rather than missing keys); tsbeat(8)
- * documents every key of that JSON; the built command exits 0 with a daemon, 3 without one,
- * 4 when the daemon does not answer, 2 for a bad option, 0 for --help.
+ * documents every key of that JSON; rejected input shows as one line only when some was
+ * counted; the built command exits 0 with a daemon, 3 without one, 4 when the daemon does not
+ * answer or (alive by its pid file) is too busy or has no socket, 2 for a bad option, 0 for
+ * --help; as root it asks control.sock, so a full api.sock does not keep it out.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -162,6 +164,19 @@ Recent events:
     );
   });
 
+  it('shows rejected input in one line, only when some was counted', () => {
+    const report = statusReport(labView());
+    expect(renderStatus(report)).not.toContain('rejected');
+    const text = renderStatus({
+      ...report,
+      rejected: { ...report.rejected, ipcTimeout: 64, replay: 3, ipcBusy: 12 },
+    });
+    expect(text).toContain(
+      'communication up; resources managed by haresources, this node holds its local resources\n' +
+        'rejected input since start: replay 3, ipcBusy 12, ipcTimeout 64 (details in the log)\n\nNodes:\n',
+    );
+  });
+
   it('shows at most the last 10 events', () => {
     const v = labView();
     v.events = Array.from({ length: 15 }, (_, i) => ({
@@ -206,6 +221,7 @@ describe('the JSON shape', () => {
       ...Object.keys(r.groups[0]!),
       ...Object.keys(r.events[0]!),
       ...Object.keys(r.fencing),
+      ...Object.keys(r.rejected),
       'at',
       'node',
       'ok',
@@ -271,6 +287,62 @@ describe('the built command', () => {
       server.close();
     }
     expect((await tsbeat(['status', '--bogus'])).status).toBe(2);
+  });
+
+  it('alive by its pid file: 4 with a clear message when busy or without a socket, never "not running"', async () => {
+    const dir = join(tmp, 'busy');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'tsbeat.pid'), `${process.pid}\n`);
+    const none = await tsbeat(['status'], dir);
+    expect(none).toEqual({
+      status: 4,
+      stdout: '',
+      stderr: `tsbeat: the daemon (pid ${process.pid}) runs, but nothing answers on ${join(dir, 'api.sock')}: it may still be starting, or its socket was removed (restart it)\n`,
+    });
+    const server = createServer((s) => {
+      s.on('error', () => undefined);
+      s.on('data', (d) =>
+        s.write(
+          `${JSON.stringify({ v: 1, id: JSON.parse(d.toString().split('\n')[0]!).id, ok: false, error: { code: 'busy', message: 'too many clients (64); try again' } })}\n`,
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(join(dir, 'api.sock'), resolve));
+    try {
+      const busy = await tsbeat(['status'], dir);
+      expect(busy).toEqual({
+        status: 4,
+        stdout: '',
+        stderr: `tsbeat: the daemon (pid ${process.pid}) is too busy to answer (too many clients (64); try again); try again\n`,
+      });
+    } finally {
+      server.close();
+    }
+  });
+
+  it('asks the control socket first: a full api.sock is not even touched', async () => {
+    const v = labView();
+    const dir = join(tmp, 'full');
+    const s = await startApiServers(v, dir, { limits: { maxClients: 1, requestMs: 30_000 } });
+    try {
+      // api.sock's only slot is held by a client that sends nothing. A client of api.sock would
+      // evict it (and count ipcBusy); root's tsbeat status goes to control.sock instead.
+      const hog = await import('node:net').then(({ connect }) => connect(s.readSocket));
+      let evicted = false;
+      hog.on('error', () => undefined);
+      hog.on('close', () => {
+        evicted = true;
+      });
+      await new Promise((r) => hog.once('connect', r));
+      const json = await tsbeat(['status', '--json'], dir);
+      expect(json.status).toBe(0);
+      expect((JSON.parse(json.stdout) as StatusReport).node).toBe('node1');
+      expect(evicted).toBe(false);
+      expect(s.rejected.snapshot().ipcBusy).toBe(0);
+      hog.destroy();
+    } finally {
+      await s.close();
+    }
     const help = await tsbeat(['status', '--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/^usage: tsbeat status \[--json\]/);

@@ -296,22 +296,27 @@ describe('connections', () => {
 describe('limits of the server itself', () => {
   const path = () => join(tmp, `srv${n++}.sock`);
 
-  it('bounds the number of clients', async () => {
-    const server = new ApiServer(() => ({ fine: true }), {
-      maxClients: 2,
-      maxQueued: 4,
-      idleMs: 5000,
-      handlerMs: 1000,
-      maxUnreadBytes: 1 << 20,
-    });
+  it('bounds the number of clients: at the limit, a client still waiting for its answer is never dropped', async () => {
+    const server = new ApiServer(
+      (r) =>
+        r.cmd === 'hang'
+          ? new Promise((resolve) => setTimeout(() => resolve({ late: true }), 1500))
+          : { fine: true },
+      { maxClients: 2, maxQueued: 4, idleMs: 5000, handlerMs: 5000, maxUnreadBytes: 1 << 20 },
+    );
     toClose.push(server);
     const p = path();
     await server.listen(p, { mode: 0o600 });
-    const held = [raw(p, '', { waitMs: 1500 }), raw(p, '', { waitMs: 1500 })];
+    const held = [
+      raw(p, req('hang'), { want: 1, waitMs: 5000 }),
+      raw(p, req('hang'), { want: 1, waitMs: 5000 }),
+    ];
     await new Promise((r) => setTimeout(r, 200));
     const third = await raw(p, req('hello'), { want: 1 });
     expect(third.lines[0]).toMatchObject({ ok: false, error: { code: 'busy' } });
-    await Promise.all(held);
+    // The two that were being answered still get their answers.
+    for (const h of await Promise.all(held))
+      expect(h.lines[0]).toMatchObject({ ok: true, result: { late: true } });
   });
 
   it('drops idle clients and times out hanging handlers; a throwing handler is "internal"', async () => {
@@ -322,7 +327,7 @@ describe('limits of the server itself', () => {
         if (r.cmd === 'nope') throw new ApiError('no-such-node', 'nope');
         return { fine: true };
       },
-      { maxClients: 8, maxQueued: 4, idleMs: 400, handlerMs: 150, maxUnreadBytes: 1 << 20 },
+      { maxClients: 8, maxQueued: 4, requestMs: 400, idleMs: 400, handlerMs: 150, maxUnreadBytes: 1 << 20 },
     );
     toClose.push(server);
     const p = path();
