@@ -36,6 +36,8 @@ export interface DaemonOptions {
 
 /** How long a stopping node keeps heartbeating after `shutdone`, so peers hear it (heartbeat: ~1 s). */
 const SHUTDOWN_LINGER_MS = 1000;
+/** How long a stopping daemon waits for its log lines to be written (a stuck disk loses them). */
+const LOG_FLUSH_MS = 2000;
 
 export class Daemon {
   private readonly opts: DaemonOptions;
@@ -56,7 +58,7 @@ export class Daemon {
       ...(h.debugfile !== undefined ? { debugfile: h.debugfile } : {}),
       ...(h.logfacility !== undefined ? { logfacility: h.logfacility } : {}),
       stderr: opts.stderr,
-      debug: h.debugLevel > 0,
+      debugLevel: h.debugLevel,
       syslogmsgfmt:
         h.params['syslogmsgfmt'] !== undefined
           ? !/^(false|off|no|n|0)$/i.test(h.params['syslogmsgfmt'])
@@ -312,6 +314,7 @@ export class Daemon {
     await this.closeMedia();
     removePidFile(this.opts.paths.pidFile, process.pid);
     log.info(`${this.opts.config.localNode} Heartbeat shutdown complete.`);
+    await log.flush(LOG_FLUSH_MS);
     log.close();
     return true;
   }
