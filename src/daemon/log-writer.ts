@@ -31,6 +31,7 @@ export interface SinkStats {
   readonly droppedLines: number;
   /** The most recent open/write error, e.g. "no space left on device (ENOSPC)"; kept after recovery. */
   readonly lastError?: string;
+  /** Wall-clock time of lastError (ms since the epoch). */
   readonly lastErrorAtMs?: number;
   /** False while the destination is failing (the last open or write attempt did not work). */
   readonly ok: boolean;
@@ -77,7 +78,7 @@ export interface SinkOptions {
   readonly limits?: Partial<SinkLimits>;
   /** Formats the drop note as a line of this destination (a WARN line). */
   readonly noteLine: (text: string) => string;
-  /** Wall-clock ms (injected by tests). */
+  /** Monotonic ms for rate limits (tests step it); default performance.now. */
   readonly now?: () => number;
 }
 
@@ -207,7 +208,7 @@ export class FileSink implements LineSink {
     this.create = opts.create ?? true;
     this.limits = limitsOf(opts.limits);
     this.noteLine = opts.noteLine;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => performance.now());
     this.onRotated = opts.onRotated;
     this.kick();
   }
@@ -393,7 +394,7 @@ export class FileSink implements LineSink {
     const why = describeError(err);
     this.failing = why;
     this.lastError = why;
-    this.lastErrorAtMs = this.now();
+    this.lastErrorAtMs = Date.now();
     this.drops.blame(why);
     if (this.state === 'closing') {
       this.finish();
@@ -564,7 +565,7 @@ export class StreamSink implements LineSink {
     this.endOnClose = opts.endOnClose;
     this.limits = limitsOf(opts.limits);
     this.noteLine = opts.noteLine;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => performance.now());
     if (stream) this.attach(stream);
     else this.broken = 'not connected';
   }
@@ -581,7 +582,7 @@ export class StreamSink implements LineSink {
     this.drops.blame(why);
     this.broken = why;
     this.lastError = why;
-    this.lastErrorAtMs = this.now();
+    this.lastErrorAtMs = Date.now();
   }
 
   get connected(): boolean {
@@ -705,7 +706,7 @@ export class SyslogSink implements LineSink {
     this.file = opts.file;
     this.command = opts.command;
     this.respawnMs = opts.respawnMs ?? 5000;
-    this.now = opts.now ?? Date.now;
+    this.now = opts.now ?? (() => performance.now());
     this.inner = new StreamSink({ ...opts, endOnClose: true });
     this.start();
   }
