@@ -4,6 +4,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   codec: () => import('./codec.js'),
   cluster: () => import('./cluster.js'),
   ipaddr2: () => import('./ipaddr2.js'),
+  log: () => import('./log.js'),
 };
 
 async function main(): Promise<void> {

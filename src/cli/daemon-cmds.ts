@@ -143,7 +143,7 @@ export async function startMain(argv: string[]): Promise<number> {
     const onSignal = (sig: string) => {
       daemon.stop(sig).then(
         (done) => {
-          if (done) resolve(0);
+          if (done) exitWith(0);
           else
             daemon.log.crit(
               'shutdown refused: a resource could not be stopped; tsbeat keeps running (fix it, then stop again)',

@@ -200,6 +200,12 @@ export function renderStatus(r: StatusReport): string {
   out.push(`${comm}; ${rsc}\n`);
   const rejected = rejectedLine(r.rejected);
   if (rejected) out.push(rejected);
+  for (const l of r.logs ?? []) {
+    if (l.ok && l.droppedLines === 0) continue;
+    out.push(
+      `log ${l.file}: ${l.ok ? 'writing' : 'failing'}${l.lastError ? ` (${l.lastError})` : ''}, ${l.droppedLines} line(s) dropped, ${l.queuedLines} queued\n`,
+    );
+  }
 
   out.push('\nNodes:\n');
   out.push(

@@ -57,6 +57,8 @@ export const EXIT_INTERNAL_ERROR = 70;
 
 /** How long a stopping node keeps heartbeating after `shutdone`, so peers hear it (heartbeat: ~1 s). */
 const SHUTDOWN_LINGER_MS = 1000;
+/** How long a stopping daemon waits for its log lines to be written (a stuck disk loses them). */
+const LOG_FLUSH_MS = 2000;
 
 export class Daemon {
   private readonly opts: DaemonOptions;
@@ -83,7 +85,7 @@ export class Daemon {
       ...(h.debugfile !== undefined ? { debugfile: h.debugfile } : {}),
       ...(h.logfacility !== undefined ? { logfacility: h.logfacility } : {}),
       stderr: opts.stderr,
-      debug: h.debugLevel > 0,
+      debugLevel: h.debugLevel,
       syslogmsgfmt:
         h.params['syslogmsgfmt'] !== undefined
           ? !/^(false|off|no|n|0)$/i.test(h.params['syslogmsgfmt'])
@@ -121,7 +123,6 @@ export class Daemon {
     if (id.seed !== undefined) log.info(`uuid from node name ${config.localNode} (seed is ${id.seed})`);
     if (id.created) log.info('No uuid found for current node - generating a new uuid.');
 
-    this.debugLevel = h.debugLevel;
     this.configDigests = await readConfigDigests(config.dir);
     this.runner = this.createRunner();
     await this.reconcile(this.runner);
@@ -238,6 +239,7 @@ export class Daemon {
       (e: unknown) => log.warn(`realtime/coredumps: ${(e as Error).message}`),
     );
     view.rejectedCounts = () => this.rejected.snapshot();
+    view.logStats = () => log.stats();
     this.api = await startApiServers(this.view, paths.runDir, { rejected: this.rejected });
     log.info(`local API listening on ${paths.socket}`);
   }
@@ -396,19 +398,16 @@ export class Daemon {
 
   fencer: StonithFencer | undefined;
   private builtinAgents = false;
-  private debugLevel = 0;
   /** Digests of ha.cf, authkeys and haresources as started, to tell what SIGHUP finds changed. */
   private configDigests: Record<ConfigFile, string> | undefined;
 
   /**
    * SIGUSR1 (+1) / SIGUSR2 (-1): heartbeat's way to change the debug level of a running daemon
-   * (0..255; 0 = no debug lines). Never opens a debugger, never ends the daemon.
+   * (0..255). Never opens a debugger, never ends the daemon.
    */
   changeDebugLevel(delta: number): void {
-    this.debugLevel = Math.max(0, Math.min(255, this.debugLevel + delta));
-    const log = this.log as Log & { setDebugLevel?: (n: number) => void };
-    log.setDebugLevel?.(this.debugLevel);
-    this.log.info(`debug level now ${this.debugLevel} (signal ${delta > 0 ? 'SIGUSR1' : 'SIGUSR2'})`);
+    const level = this.log.setDebugLevel(this.log.debugLevel() + delta);
+    this.log.info(`debug level now ${level} (signal ${delta > 0 ? 'SIGUSR1' : 'SIGUSR2'})`);
   }
 
   /**
@@ -418,8 +417,7 @@ export class Daemon {
    */
   async reload(): Promise<void> {
     const log = this.log;
-    const reopenable = log as Log & { reopen?: () => void };
-    reopenable.reopen?.();
+    log.reopen();
     const before = this.configDigests;
     const now = await readConfigDigests(this.opts.config.dir);
     if (!before) return;
@@ -472,6 +470,7 @@ export class Daemon {
     }
     await this.closeAll();
     log.info(`${this.opts.config.localNode} Heartbeat shutdown complete.`);
+    await log.flush(LOG_FLUSH_MS);
     log.close();
     return true;
   }
@@ -583,6 +582,7 @@ export class Daemon {
     log.crit(
       `exiting with status ${EXIT_INTERNAL_ERROR} after an internal error; a supervisor should restart tsbeat`,
     );
+    await log.flush(LOG_FLUSH_MS);
     log.close();
     (this.opts.exit ?? ((code: number) => process.exit(code)))(EXIT_INTERNAL_ERROR);
   }

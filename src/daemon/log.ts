@@ -1,13 +1,20 @@
-// Part: daemon logging. pino carries structured records; sinks write them as heartbeat's
-// operator lines (logfile, debugfile, stderr) or as JSON, so existing log watchers that
-// grep "WARN: node X: is dead" keep working and new tooling gets fields.
+// Part: daemon logging: heartbeat's operator lines to logfile, debugfile, syslog and stderr
+// (so log watchers that grep "WARN: node X: is dead" keep working), or JSON records with fields
+// through pino for --log-json. Every destination is a bounded, asynchronous writer
+// (log-writer.ts): logging never waits for a disk, a FIFO or syslog.
 
-import { spawn } from 'node:child_process';
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
-import { Writable } from 'node:stream';
 import pino from 'pino';
+import {
+  FileSink,
+  type LineSink,
+  type SinkLimits,
+  type SinkStats,
+  SyslogSink,
+  stderrSink,
+} from './log-writer.js';
+
+export type { SinkStats } from './log-writer.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error' | 'crit';
 
@@ -44,22 +51,32 @@ const SYSLOG_FACILITY: Record<string, number> = {
   local7: 23,
 };
 
-function levelOf(n: number): Level {
-  if (n >= 55) return 'crit';
-  if (n >= 50) return 'error';
-  if (n >= 40) return 'warn';
-  if (n >= 30) return 'info';
-  return 'debug';
-}
+/** heartbeat's `debug` directive range. */
+export const MAX_DEBUG_LEVEL = 255;
 
 export interface Log {
+  /**
+   * A debug-priority line. Like heartbeat's cl_log(LOG_DEBUG), it always reaches the debugfile
+   * and syslog, and stderr only while the debug level is above 0. Detail that heartbeat emits
+   * only at some debug level is guarded by the caller: `if (log.debugLevel() >= 2) log.debug(...)`.
+   */
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
   crit(msg: string, fields?: Record<string, unknown>): void;
+  /** Same destinations and debug level; `bindings` are added to JSON records. */
   child(bindings: Record<string, unknown>): Log;
-  /** Flush and close files. */
+  /** Set heartbeat's debug level (ha.cf `debug`; SIGUSR1 +1, SIGUSR2 -1), clamped to 0..255. Returns it. */
+  setDebugLevel(level: number): number;
+  debugLevel(): number;
+  /** Close and open every log file again, asynchronously (SIGHUP after logrotate). */
+  reopen(): void;
+  /** Per destination: queue, drops, last error (for `tsbeat status`). */
+  stats(): SinkStats[];
+  /** Resolves true once every destination has written what it holds, false after timeoutMs. */
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Stop logging: writes what can be written at once and drops the rest; never waits. */
   close(): void;
 }
 
@@ -84,115 +101,9 @@ export function heartbeatLine(
   return `${entity}[${pid}]: ${stamp} ${PRIO_WORD[level]}: ${msg}\n`;
 }
 
-interface Record_ {
-  level: number;
-  time: number;
-  pid: number;
-  msg: string;
-}
-
-/** Appends heartbeat-format lines to a file; reopens it when logrotate moved it away. */
-class HeartbeatFileSink extends Writable {
-  private fd: number | undefined;
-  private ino = -1;
-  private checkedAtMs = 0;
-  private readonly file: string;
-  private readonly format: (r: Record_) => string;
-  constructor(file: string, format: (r: Record_) => string) {
-    super();
-    this.file = file;
-    this.format = format;
-    this.open();
-  }
-  private open(): void {
-    try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      this.fd = openSync(this.file, 'a', 0o644);
-      this.ino = fstatSync(this.fd).ino;
-    } catch {
-      this.fd = undefined;
-    }
-  }
-  private rotateIfMoved(): void {
-    const now = Date.now();
-    if (now - this.checkedAtMs < 1000) return;
-    this.checkedAtMs = now;
-    let ino = -1;
-    try {
-      ino = statSync(this.file).ino;
-    } catch {
-      ino = -1;
-    }
-    if (ino !== this.ino) {
-      if (this.fd !== undefined) closeSync(this.fd);
-      this.open();
-    }
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    this.rotateIfMoved();
-    if (this.fd !== undefined) {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (!line) continue;
-        try {
-          writeSync(this.fd, this.format(JSON.parse(line) as Record_));
-        } catch {
-          // a full disk must not stop the cluster
-        }
-      }
-    }
-    cb();
-  }
-  closeNow(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-  }
-}
-
-/** Writes each record to a stream as a heartbeat line (for stderr in the foreground). */
-class HeartbeatStreamSink extends Writable {
-  private readonly out: NodeJS.WritableStream;
-  private readonly format: (r: Record_) => string;
-  constructor(out: NodeJS.WritableStream, format: (r: Record_) => string) {
-    super();
-    this.out = out;
-    this.format = format;
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (line) this.out.write(this.format(JSON.parse(line) as Record_));
-    }
-    cb();
-  }
-}
-
-/** syslog through util-linux logger(1), one long-lived child reading "<PRI>text" lines. */
-class SyslogSink extends Writable {
-  private readonly child: ReturnType<typeof spawn> | undefined;
-  private readonly facility: number;
-  constructor(facility: string, entity: string) {
-    super();
-    this.facility = SYSLOG_FACILITY[facility] ?? 3;
-    try {
-      this.child = spawn('logger', ['--prio-prefix', '-t', entity], { stdio: ['pipe', 'ignore', 'ignore'] });
-      this.child.on('error', () => undefined);
-      this.child.stdin?.on('error', () => undefined);
-    } catch {
-      this.child = undefined;
-    }
-  }
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
-    for (const line of chunk.toString('utf8').split('\n')) {
-      if (!line) continue;
-      const r = JSON.parse(line) as Record_;
-      const level = levelOf(r.level);
-      const pri = this.facility * 8 + SYSLOG_SEVERITY[level];
-      this.child?.stdin?.write(`<${pri}>[${r.pid}]: ${PRIO_WORD[level]}: ${r.msg.replace(/\n/g, ' ')}\n`);
-    }
-    cb();
-  }
-  closeNow(): void {
-    this.child?.stdin?.end();
-  }
+/** What logger(1) reads on stdin with --prio-prefix: `<PRI>[pid]: WARN: message`. */
+export function syslogLine(facility: number, pid: number, level: Level, msg: string): string {
+  return `<${facility * 8 + SYSLOG_SEVERITY[level]}>[${pid}]: ${PRIO_WORD[level]}: ${msg.replace(/\n/g, ' ')}\n`;
 }
 
 export interface LogOptions {
@@ -201,68 +112,156 @@ export interface LogOptions {
   readonly logfacility?: string;
   /** Mirror to stderr (foreground runs): heartbeat lines, or JSON when `json`. */
   readonly stderr?: 'text' | 'json' | false;
+  /** heartbeat's debug level (ha.cf `debug`). */
+  readonly debugLevel?: number;
+  /** Older spelling: true is debug level 1. */
   readonly debug?: boolean;
   readonly syslogmsgfmt?: boolean;
   /** Program name in log lines; heartbeat's, so existing log watchers keep matching. */
   readonly entity?: string;
+  /** Queue bounds per destination (default 1 MiB / 10,000 lines). */
+  readonly limits?: Partial<SinkLimits>;
+  /** How often log files are checked for having been moved away (default 1 s). */
+  readonly rotationCheckMs?: number;
+  /** The logger(1) command for logfacility; tests pass a stand-in. */
+  readonly syslogCommand?: readonly string[];
 }
+
+/** heartbeat-format destinations and what they take (spec §7.1). */
+interface TextRoute {
+  readonly sink: LineSink;
+  /** logfile: everything above debug; debugfile, syslog: everything; stderr: debug only at level > 0. */
+  readonly takes: 'info' | 'all' | 'dynamic';
+  readonly format: 'heartbeat' | 'syslog';
+}
+
+const levelIsDebug = (l: Level): boolean => l === 'debug';
 
 export function createLog(opts: LogOptions): Log {
   const host = hostname();
+  const pid = process.pid;
   const entity = opts.entity ?? 'heartbeat';
-  const format = (r: Record_): string =>
-    heartbeatLine(new Date(r.time), host, entity, r.pid, levelOf(r.level), r.msg, opts.syslogmsgfmt ?? true);
-  const streams: pino.StreamEntry[] = [];
-  const closers: (() => void)[] = [];
-  if (opts.logfile && opts.logfile !== '/dev/null') {
-    const s = new HeartbeatFileSink(opts.logfile, format);
-    streams.push({ level: 'info', stream: s });
-    closers.push(() => s.closeNow());
-  }
-  if (opts.debugfile && opts.debugfile !== '/dev/null') {
-    const s = new HeartbeatFileSink(opts.debugfile, format);
-    streams.push({ level: 'debug', stream: s });
-    closers.push(() => s.closeNow());
-  }
-  if (opts.logfacility && opts.logfacility !== 'none') {
-    const s = new SyslogSink(opts.logfacility, entity);
-    streams.push({ level: 'debug', stream: s });
-    closers.push(() => s.closeNow());
-  }
-  if (opts.stderr === 'json') streams.push({ level: opts.debug ? 'debug' : 'info', stream: process.stderr });
-  else if (opts.stderr === 'text')
-    streams.push({
-      level: opts.debug ? 'debug' : 'info',
-      stream: new HeartbeatStreamSink(process.stderr, format),
-    });
+  const hbFmt = opts.syslogmsgfmt ?? true;
+  const facility = SYSLOG_FACILITY[opts.logfacility ?? ''] ?? 3;
+  let level = clampLevel(opts.debugLevel ?? (opts.debug ? 1 : 0));
+  const limits = opts.limits ?? {};
+  const hbNote = (text: string): string => heartbeatLine(new Date(), host, entity, pid, 'warn', text, hbFmt);
 
-  const logger = pino(
-    {
-      level: 'debug',
-      customLevels: { crit: 55 },
-      base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.epochTime,
-    },
-    pino.multistream(streams, { levels: { ...pino.levels.values, crit: 55 } }),
-  );
-  const wrap = (l: pino.Logger<'crit'>): Log => {
-    const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
-      if (fields) l[level](fields, msg);
-      else l[level](msg);
-    };
+  const routes: TextRoute[] = [];
+  const files: FileSink[] = [];
+  let emit: (lvl: Level, msg: string) => void = () => undefined;
+  const rotated = (file: string) => () => emit('info', `log-rotate detected on logfile ${file}`);
+  const addFile = (path: string | undefined, takes: 'info' | 'all'): void => {
+    if (!path || path === '/dev/null') return;
+    const sink = new FileSink({ path, limits, noteLine: hbNote, onRotated: rotated(path) });
+    files.push(sink);
+    routes.push({ sink, takes, format: 'heartbeat' });
+  };
+  addFile(opts.logfile, 'info');
+  addFile(opts.debugfile, 'all');
+  if (opts.logfacility && opts.logfacility !== 'none') {
+    routes.push({
+      sink: new SyslogSink({
+        file: `syslog (logger, facility ${opts.logfacility})`,
+        command: opts.syslogCommand ?? ['logger', '--prio-prefix', '-t', entity],
+        limits,
+        noteLine: (text) => syslogLine(facility, pid, 'warn', text),
+      }),
+      takes: 'all',
+      format: 'syslog',
+    });
+  }
+  let json: { sink: LineSink; logger: pino.Logger<'crit'> } | undefined;
+  if (opts.stderr === 'text')
+    routes.push({ sink: stderrSink({ limits, noteLine: hbNote }), takes: 'dynamic', format: 'heartbeat' });
+  else if (opts.stderr === 'json') {
+    const sink = stderrSink({
+      limits,
+      noteLine: (text) => `${JSON.stringify({ level: 40, time: Date.now(), pid, msg: text })}\n`,
+    });
+    const logger = pino(
+      {
+        level: 'debug',
+        customLevels: { crit: 55 },
+        base: { pid },
+        timestamp: pino.stdTimeFunctions.epochTime,
+      },
+      { write: (s: string) => void sink.push(s) },
+    ) as pino.Logger<'crit'>;
+    json = { sink, logger };
+  }
+  const sinks: LineSink[] = [...routes.map((r) => r.sink), ...(json ? [json.sink] : [])];
+
+  // Decide per destination before formatting: a full queue drops the line for free.
+  const write = (
+    lvl: Level,
+    msg: string,
+    fields: Record<string, unknown> | undefined,
+    jl: pino.Logger<'crit'> | undefined,
+  ): void => {
+    const debug = levelIsDebug(lvl);
+    let hb: string | undefined;
+    let sys: string | undefined;
+    let t: Date | undefined;
+    for (const r of routes) {
+      if (debug && (r.takes === 'info' || (r.takes === 'dynamic' && level === 0))) continue;
+      if (r.sink.full()) {
+        r.sink.countDrop();
+        continue;
+      }
+      if (r.format === 'heartbeat') {
+        t ??= new Date();
+        hb ??= heartbeatLine(t, host, entity, pid, lvl, msg, hbFmt);
+        r.sink.push(hb);
+      } else {
+        sys ??= syslogLine(facility, pid, lvl, msg);
+        r.sink.push(sys);
+      }
+    }
+    if (json && jl && !(debug && level === 0)) {
+      if (json.sink.full()) json.sink.countDrop();
+      else if (fields) jl[lvl](fields, msg);
+      else jl[lvl](msg);
+    }
+  };
+  emit = (lvl, msg) => write(lvl, msg, undefined, json?.logger);
+
+  const rotation = setInterval(() => {
+    for (const f of files) f.checkRotation();
+  }, opts.rotationCheckMs ?? 1000);
+  rotation.unref();
+
+  const wrap = (jl: pino.Logger<'crit'> | undefined): Log => {
+    const at = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => write(lvl, msg, fields, jl);
     return {
       debug: at('debug'),
       info: at('info'),
       warn: at('warn'),
       error: at('error'),
       crit: at('crit'),
-      child: (b) => wrap(l.child(b)),
+      child: (b) => wrap(jl?.child(b)),
+      setDebugLevel: (n) => {
+        level = clampLevel(n);
+        return level;
+      },
+      debugLevel: () => level,
+      reopen: () => {
+        for (const f of files) f.reopen();
+      },
+      stats: () => sinks.map((s) => s.stats()),
+      flush: async (timeoutMs) => (await Promise.all(sinks.map((s) => s.flush(timeoutMs)))).every(Boolean),
       close: () => {
-        for (const c of closers) c();
+        clearInterval(rotation);
+        for (const s of sinks) s.close();
       },
     };
   };
-  return wrap(logger as pino.Logger<'crit'>);
+  return wrap(json?.logger);
+}
+
+function clampLevel(n: number): number {
+  if (!Number.isFinite(n)) return 0;
+  return Math.max(0, Math.min(MAX_DEBUG_LEVEL, Math.trunc(n)));
 }
 
 /** A log that records lines in memory (tests). */
@@ -270,9 +269,10 @@ export function memoryLog(): Log & {
   readonly lines: { level: Level; msg: string; fields?: Record<string, unknown> }[];
 } {
   const lines: { level: Level; msg: string; fields?: Record<string, unknown> }[] = [];
+  let level = 0;
   const make = (): Log & { lines: typeof lines } => {
-    const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => {
-      lines.push(fields ? { level, msg, fields } : { level, msg });
+    const at = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
+      lines.push(fields ? { level: lvl, msg, fields } : { level: lvl, msg });
     };
     return {
       debug: at('debug'),
@@ -281,6 +281,14 @@ export function memoryLog(): Log & {
       error: at('error'),
       crit: at('crit'),
       child: () => make(),
+      setDebugLevel: (n) => {
+        level = clampLevel(n);
+        return level;
+      },
+      debugLevel: () => level,
+      reopen: () => undefined,
+      stats: () => [],
+      flush: async () => true,
       close: () => undefined,
       lines,
     };

@@ -37,6 +37,8 @@ export class DaemonView implements ClusterView {
   fencingInfo: (() => FencingInfo) | undefined;
   /** Set by the daemon: its counters of rejected frames and API requests. */
   rejectedCounts: (() => RejectCounts) | undefined;
+  /** Set by the daemon: its log destinations. */
+  logStats: (() => ReturnType<NonNullable<ClusterView['logs']>>) | undefined;
   private readonly started = new Date().toISOString();
 
   constructor(version: string, config: Config, node: ClusterNode) {
@@ -66,6 +68,10 @@ export class DaemonView implements ClusterView {
       return { accepted: false, message: 'this daemon cannot be stopped through its API' };
     this.onShutdown();
     return { accepted: true, message: 'shutting down: resources are handed over, then tsbeat exits' };
+  }
+
+  logs(): ReturnType<NonNullable<ClusterView['logs']>> {
+    return this.logStats?.() ?? [];
   }
 
   rejected(): RejectCounts {

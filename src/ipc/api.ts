@@ -341,6 +341,14 @@ export function statusReport(view: ClusterView, rejected?: RejectCounts): Status
     fencing: fencingWire(view.fencing?.()),
     events: view.recentEvents().map((e) => ({ at: e.at, level: e.level, message: e.message })),
     rejected: completeCounts(rejected ?? view.rejected?.() ?? zeroCounts()),
+    logs: (view.logs?.() ?? []).map((l) => ({
+      file: l.file,
+      ok: l.ok,
+      queuedLines: l.queuedLines,
+      writtenLines: l.writtenLines,
+      droppedLines: l.droppedLines,
+      lastError: l.lastError ?? null,
+    })),
   };
 }
 

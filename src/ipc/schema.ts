@@ -170,6 +170,18 @@ export interface StatusReport {
   readonly events: readonly EventWire[];
   /** Rejected input since the daemon started, per class of src/lib/rejected.ts (all keys, 0 if none). */
   readonly rejected: RejectCounts;
+  /** Each log destination (logfile, debugfile, syslog, stderr): what is queued, written, dropped. */
+  readonly logs: readonly LogWire[];
+}
+
+/** One log destination; lines are dropped (and counted) rather than block when it cannot keep up. */
+export interface LogWire {
+  readonly file: string;
+  readonly ok: boolean;
+  readonly queuedLines: number;
+  readonly writtenLines: number;
+  readonly droppedLines: number;
+  readonly lastError: string | null;
 }
 
 /** STONITH as this node runs it; times are ISO wall-clock times. */

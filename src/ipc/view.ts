@@ -148,4 +148,13 @@ export interface ClusterView {
    * Fallback: the sockets' own counts only.
    */
   rejected?(): RejectCounts;
+  /** The daemon's log destinations and their counters (tsbeat status). */
+  logs?(): readonly {
+    readonly file: string;
+    readonly ok: boolean;
+    readonly queuedLines: number;
+    readonly writtenLines: number;
+    readonly droppedLines: number;
+    readonly lastError?: string;
+  }[];
 }
