@@ -18,6 +18,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isBuiltinAgent, runHeartbeatStyle, shutdownBuiltinAgents } from '../../../src/agents/builtin.js';
 import {
   type BuiltinAgents,
   ResourceRunner,
@@ -25,9 +26,13 @@ import {
   scriptEnvironment,
 } from '../../../src/agents/runner.js';
 import type { ResourceConfig } from '../../../src/config/model.js';
+import { FAULT_ENV } from '../../../src/lib/fault-hooks.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbeat-runner-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  shutdownBuiltinAgents();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const rd = join(tmp, 'resource.d');
 const initd = join(tmp, 'init.d');
@@ -249,6 +254,28 @@ describe('deadlines that do not depend on the agent', () => {
     const again = r.run(res('Dummy::b'), 'stop', never);
     pending[2]!.settle(0);
     expect(await again).toMatchObject({ rc: 0 });
+  });
+
+  it('the agent-hang fault hook makes the real built-in Dummy hang, only where it says, and the deadline holds', async () => {
+    const { r, lines } = runner({
+      builtin: { isBuiltinAgent, runHeartbeatStyle },
+      timeoutMs: { start: 200 },
+      killGraceMs: 100,
+    });
+    const saved = process.env[FAULT_ENV];
+    process.env[FAULT_ENV] = 'agent-hang:Dummy:start:b';
+    try {
+      expect(await r.run(res('Dummy::b'), 'start', never)).toMatchObject({ timedOut: true, abandoned: true });
+      expect(lines).toContain('warn: test fault hook agent-hang: Dummy b start will never finish');
+      // Dummy::c is not named: it starts.
+      expect(await r.run(res('Dummy::c'), 'start', never)).toMatchObject({ rc: 0 });
+      expect(existsSync(join(tmp, 'Dummy-Dummy_c.state'))).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env[FAULT_ENV];
+      else process.env[FAULT_ENV] = saved;
+    }
+    // Unset, the hook is inert, but the start left behind still blocks Dummy::b.
+    expect(await r.run(res('Dummy::b'), 'status', never)).toMatchObject({ unknown: true, refused: true });
   });
 
   it('a built-in agent that gives up when aborted fails with a timeout but is not left behind', async () => {
