@@ -350,15 +350,22 @@ export class ResourceManager {
   private drive(actor: GroupActor, type: 'START' | 'STOP'): Promise<SettledState> {
     const settled = (v: unknown): v is SettledState =>
       typeof v === 'string' && (SETTLED_STATES as readonly string[]).includes(v);
+    // A machine that died of an internal error (logged at crit) may have left anything
+    // running: the group counts as stuck here, and its lane does not wait for ever.
+    if (actor.getSnapshot().status === 'error') return Promise.resolve('stopFailed');
     actor.send({ type });
-    const now = actor.getSnapshot().value;
-    if (settled(now)) return Promise.resolve(now);
+    const now = actor.getSnapshot();
+    if (now.status === 'error') return Promise.resolve('stopFailed');
+    if (settled(now.value)) return Promise.resolve(now.value);
     return new Promise<SettledState>((resolve) => {
-      const sub = actor.subscribe((snap) => {
-        if (settled(snap.value)) {
-          sub.unsubscribe();
-          resolve(snap.value);
-        }
+      const sub = actor.subscribe({
+        next: (snap) => {
+          if (settled(snap.value)) {
+            sub.unsubscribe();
+            resolve(snap.value);
+          }
+        },
+        error: () => resolve('stopFailed'),
       });
     });
   }

@@ -7,7 +7,8 @@
  * it still hangs; a work item naming several groups is reported only once all of them are
  * settled, so items finish out of order; one group's release and acquisition never overlap
  * and keep the core's order while another group's work goes past; a fence that never answers
- * counts as failed after its deadline and is retried.
+ * counts as failed after its deadline and is retried; a group machine that dies of an internal
+ * error counts as stuck here (it may have left anything running) and its work still completes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { message, stringField } from '../../../src/codec/model.js';
@@ -62,11 +63,14 @@ afterEach(() => {
   manager = undefined;
 });
 
-function setup(localNode: string, mode: 'on' | 'legacy', fencer?: Fencer, extra = {}) {
+function setup(localNode: string, mode: 'on' | 'legacy', fencer?: Fencer, extra = {}, throwOn?: string) {
   const runner = new FakeRunner();
   const logs: string[] = [];
   const sent: string[] = [];
-  const line = (level: string) => (m: string) => void logs.push(`${level}: ${m}`);
+  const line = (level: string) => (m: string) => {
+    if (throwOn !== undefined && m.startsWith(throwOn)) throw new Error(`log sink failed on "${m}"`);
+    logs.push(`${level}: ${m}`);
+  };
   const m = new ResourceManager({
     config: config(localNode, mode),
     runner,
@@ -201,5 +205,22 @@ describe('resource work lanes', () => {
     expect(calls).toBe(2);
     expect(logs).toContain('error: STONITH of node1: no answer after 50 ms; counted as failed');
     expect(logs).toContain('error: STONITH of node1 failed.  Retrying...');
+  });
+
+  it('a group machine that dies of an internal error counts as stuck, and its work item still completes', async () => {
+    const { m, runner, logs, deliver } = setup(
+      'node2',
+      'on',
+      undefined,
+      {},
+      'Acquiring resource group: node2',
+    );
+    m.onMembershipEvent({ kind: 'commUp' });
+    deliver('node1', { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' });
+    await until(() => index(logs, 'Local Resource acquisition completed.') >= 0, 'the item reported');
+    expect(logs.some((l) => /^crit: group Dummy::b: internal error/.test(l))).toBe(true);
+    expect(runner.calls).toEqual([]);
+    expect(m.rscStatus()).not.toBe('transition');
+    expect(m.core.stuck.has('Dummy::b')).toBe(true);
   });
 });
