@@ -3,6 +3,7 @@
 // run, without forking a shell or Node; `ip` and the GARP runner come from pre-spawned idle
 // processes (runtime.ts).
 
+import { faultHook } from '../lib/fault-hooks.js';
 import { type AgentIo, exitReasonLine, type OcfCall, runOcfAction } from './agent.js';
 import { runHeartbeatAction } from './heartbeat.js';
 import { type LogLevel, makeLogSink } from './log.js';
@@ -67,6 +68,25 @@ function captureIo(
   };
 }
 
+/**
+ * Test-only fault hook `agent-hang:AGENT[:ACTION[:ARG1]]` (TSBEAT_TEST_FAULT, see
+ * src/lib/fault-hooks.ts and tsbeat(8)): the action never settles and ignores its abort signal,
+ * the way a wedged agent would, so tests can show that the resource manager's deadline does not
+ * depend on the agent. Inert unless the variable names it; says so in the log when it fires.
+ */
+function hangHook(
+  agent: string,
+  action: string,
+  args: readonly string[],
+  ctx: HeartbeatRunContext,
+): Promise<never> | undefined {
+  if (faultHook('agent-hang', [agent, action, args[0] ?? '']) === undefined) return undefined;
+  ctx.log('warn', `test fault hook agent-hang: ${agent} ${[...args, action].join(' ')} will never finish`);
+  return new Promise<never>(() => {
+    // Deliberately never settles, and never looks at ctx.signal.
+  });
+}
+
 /** Exactly what `resource.d/<script> ...args <action>` does, in-process. */
 export async function runHeartbeatStyle(
   script: string,
@@ -78,6 +98,8 @@ export async function runHeartbeatStyle(
   if (agent === undefined) {
     return { rc: 1, stdout: '', stderr: `tsbeat: ${script} is not a built-in agent\n` };
   }
+  const hang = hangHook(script, action, args, ctx);
+  if (hang) return hang;
   const sink = { stdout: '', stderr: '' };
   const call: OcfCall = {
     env: ctx.env,
@@ -103,6 +125,8 @@ export async function runOcfInProcess(
   if (agent === undefined) {
     return { rc: 5, stdout: '', stderr: `tsbeat: ${type} is not a built-in agent\n` };
   }
+  const hang = hangHook(type, action, [], ctx);
+  if (hang) return hang;
   const sink = { stdout: '', stderr: '' };
   const rc = await runOcfAction(agent, action, {
     env: ctx.env,

@@ -1,9 +1,12 @@
 // Part: runs one resource action the way heartbeat's ResourceManager does: finds the script
 // (tsbeat's built-in agents, then resource.d/, then /etc/init.d/), runs `SCRIPT ARGS... ACTION`
-// in its own process group with a timeout, and judges `status` by its stdout text only.
+// in its own process group, and judges `status` by its stdout text only; unlike heartbeat, every
+// action has a hard deadline that does not depend on the agent cooperating.
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceConfig } from '../config/model.js';
 import { heartbeatSaysRunning } from './ocf.js';
@@ -16,9 +19,16 @@ export interface RunResult {
   readonly stderr: string;
   /** For status: heartbeat's "is it running" verdict on stdout. */
   readonly running?: boolean;
+  /** For status: no verdict could be had (timed out, or refused, see `refused`); `running` is false. */
+  readonly unknown?: boolean;
   /** Where the work was done: a built-in agent, or the script path. */
   readonly via: string;
+  /** Not finished within its deadline (or abandoned because the caller aborted): a failure. */
   readonly timedOut?: boolean;
+  /** Still running after the deadline and the grace: left behind, the resource's state is unknown. */
+  readonly abandoned?: boolean;
+  /** Not run at all: an earlier action of the same resource was abandoned and has not finished. */
+  readonly refused?: boolean;
 }
 
 export type RunnerLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
@@ -42,15 +52,32 @@ export interface RunnerOptions {
   readonly builtin?: BuiltinAgents;
   /** Scripts to run from disk even though tsbeat has a built-in agent of that name. */
   readonly external?: ReadonlySet<string>;
-  /** Per action, in ms. */
+  /** Per action, in ms (defaults: start and stop 120 s, status 30 s). */
   readonly timeoutMs?: Partial<Record<ResourceAction, number>>;
-  /** Grace between SIGTERM and SIGKILL for a timed-out script's process group. */
+  /**
+   * Grace after a deadline: a script's process group gets SIGTERM, then SIGKILL after this long;
+   * a built-in agent gets its abort signal and is abandoned if it has not returned after this long.
+   */
   readonly killGraceMs?: number;
   readonly cwd?: string;
 }
 
 const MAX_OUTPUT_BYTES = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS: Record<ResourceAction, number> = { start: 120_000, stop: 120_000, status: 30_000 };
+const DEFAULT_GRACE_MS = 5000;
+/**
+ * After a script exited, how long its output may still trickle out of the pipes. A daemon it
+ * started may keep them open for ever; what it writes later is not the script's output.
+ */
+const PIPE_DRAIN_MS = 200;
+/** After SIGKILL, how long to wait for the script to exit (it may be stuck in the kernel). */
+const EXIT_WAIT_MS = 1000;
+
+/** An action left running after its deadline: the resource is not touched until it ends. */
+interface Abandoned {
+  readonly action: ResourceAction;
+  readonly sinceMs: number;
+}
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -62,8 +89,22 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
+function exitStatus(code: number | null, sig: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  return sig ? 128 + (osConstants.signals[sig] ?? 15) : 1;
+}
+
+/**
+ * Runs resource actions with a deadline each that holds whatever the agent does: a script's
+ * process group is killed, and an in-process agent that ignores its abort is left behind. A
+ * resource with an action left behind is refused every further action (each refusal a failure
+ * with an unknown state, see group-machine.ts) until that action ends, so two actions of one
+ * resource never run at the same time.
+ */
 export class ResourceRunner {
   private readonly opts: RunnerOptions;
+  /** By resource spec. */
+  private readonly abandoned = new Map<string, Abandoned>();
   constructor(opts: RunnerOptions) {
     this.opts = opts;
   }
@@ -79,9 +120,31 @@ export class ResourceRunner {
     return undefined;
   }
 
+  /** Resources with an action left running after its deadline (for status views and tests). */
+  abandonedActions(): { resource: string; action: ResourceAction; sinceMs: number }[] {
+    return [...this.abandoned].map(([resource, a]) => ({ resource, ...a }));
+  }
+
+  /** locate() without blocking the event loop on the file system (every action uses this). */
+  private async find(script: string): Promise<ReturnType<ResourceRunner['locate']>> {
+    if (this.opts.builtin?.isBuiltinAgent(script) && !this.opts.external?.has(script))
+      return { kind: 'builtin' };
+    for (const dir of this.opts.scriptDirs) {
+      const path = join(dir, script);
+      try {
+        if (!(await stat(path)).isFile()) continue;
+        await access(path, constants.X_OK);
+        return { kind: 'script', path };
+      } catch {
+        // not here
+      }
+    }
+    return undefined;
+  }
+
   async run(resource: ResourceConfig, action: ResourceAction, signal: AbortSignal): Promise<RunResult> {
     const { log } = this.opts;
-    const where = this.locate(resource.script);
+    const where = await this.find(resource.script);
     if (!where) {
       log('error', `Cannot locate resource script ${resource.script}`);
       return {
@@ -94,19 +157,73 @@ export class ResourceRunner {
     }
     const timeoutMs = this.opts.timeoutMs?.[action] ?? DEFAULT_TIMEOUT_MS[action];
     const label = where.kind === 'builtin' ? `${resource.script} (tsbeat built-in)` : where.path;
+    const via = where.kind === 'builtin' ? 'builtin' : where.path;
+    const earlier = this.abandoned.get(resource.spec);
+    if (earlier) {
+      const ago = Math.round((Date.now() - earlier.sinceMs) / 1000);
+      log(
+        'error',
+        `${label} ${[...resource.args, action].join(' ')} not run: its ${earlier.action}, abandoned ${ago} s ago after its deadline, has not finished; the state of ${resource.spec} is unknown`,
+      );
+      return {
+        rc: 1,
+        stdout: '',
+        stderr: '',
+        via,
+        timedOut: true,
+        refused: true,
+        ...(action === 'status' ? { running: false, unknown: true } : {}),
+      };
+    }
     if (action !== 'status') log('info', `Running ${label} ${[...resource.args, action].join(' ')}`);
     const result =
       where.kind === 'builtin'
-        ? await this.runBuiltin(resource, action, signal, timeoutMs)
-        : await this.runScript(where.path, resource, action, signal, timeoutMs);
+        ? await this.runBuiltin(resource, action, signal, timeoutMs, label)
+        : await this.runScript(where.path, resource, action, signal, timeoutMs, label);
     for (const line of `${result.stdout}${result.stderr}`.split('\n'))
       if (line.trim()) log('debug', `${resource.script}: ${line}`);
-    if (result.timedOut)
-      log('error', `${label} ${action} timed out after ${timeoutMs} ms; its process group was killed`);
-    else if (result.rc !== 0 && action !== 'status') log('error', `Return code ${result.rc} from ${label}`);
+    if (result.timedOut) {
+      const what = signal.aborted
+        ? 'was abandoned (the resource manager stopped)'
+        : `timed out after ${timeoutMs} ms`;
+      const how =
+        where.kind === 'script'
+          ? result.abandoned
+            ? `its process group was killed, but it did not exit: further actions on ${resource.spec} are refused until it does`
+            : 'its process group was killed'
+          : result.abandoned
+            ? `it ignored its abort and still runs: further actions on ${resource.spec} are refused until it finishes`
+            : 'it was aborted';
+      log('error', `${label} ${[...resource.args, action].join(' ')} ${what}; ${how}`);
+    } else if (result.rc !== 0 && action !== 'status') log('error', `Return code ${result.rc} from ${label}`);
     if (action === 'status')
-      return { ...result, running: !result.timedOut && heartbeatSaysRunning(result.stdout) };
+      return result.timedOut
+        ? { ...result, running: false, unknown: true }
+        : { ...result, running: heartbeatSaysRunning(result.stdout) };
     return result;
+  }
+
+  /** Refuse the resource until `done` settles; says so in the log when it does. */
+  private leaveBehind(
+    resource: ResourceConfig,
+    action: ResourceAction,
+    done: Promise<unknown>,
+    label: string,
+  ): void {
+    const entry: Abandoned = { action, sinceMs: Date.now() };
+    this.abandoned.set(resource.spec, entry);
+    const release = (how: string): void => {
+      if (this.abandoned.get(resource.spec) !== entry) return;
+      this.abandoned.delete(resource.spec);
+      this.opts.log(
+        'warn',
+        `${label} ${[...resource.args, action].join(' ')}, abandoned after its deadline, ${how}; ${resource.spec} can be acted on again`,
+      );
+    };
+    done.then(
+      (r) => release(`finished after all${typeof r === 'number' ? ` (exit status ${r})` : ''}`),
+      () => release('failed after all'),
+    );
   }
 
   private async runBuiltin(
@@ -114,31 +231,59 @@ export class ResourceRunner {
     action: ResourceAction,
     signal: AbortSignal,
     timeoutMs: number,
+    label: string,
   ): Promise<RunResult> {
     const builtin = this.opts.builtin!;
+    const graceMs = this.opts.killGraceMs ?? DEFAULT_GRACE_MS;
     const ac = new AbortController();
-    const onAbort = (): void => ac.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    type Outcome = { rc: number; stdout: string; stderr: string };
+    let work: Promise<Outcome>;
     try {
-      const r = await builtin.runHeartbeatStyle(resource.script, resource.args, action, {
+      work = builtin.runHeartbeatStyle(resource.script, resource.args, action, {
         env: this.opts.env,
         signal: ac.signal,
         log: this.opts.log,
       });
-      return { ...r, via: 'builtin', ...(ac.signal.aborted ? { timedOut: true } : {}) };
     } catch (e) {
-      return {
-        rc: 1,
-        stdout: '',
-        stderr: (e as Error).message,
-        via: 'builtin',
-        ...(ac.signal.aborted ? { timedOut: true } : {}),
-      };
+      work = Promise.reject(e);
+    }
+    const settled = work.then(
+      (r): Outcome => r,
+      (e: unknown): Outcome => ({ rc: 1, stdout: '', stderr: e instanceof Error ? e.message : String(e) }),
+    );
+    // The deadline is a race, not a request: the agent's promise is never awaited past it.
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), timeoutMs);
+      onAbort = () => resolve('deadline');
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      const first = await Promise.race([settled, deadline]);
+      if (first !== 'deadline') return { ...first, via: 'builtin' };
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
     }
+    // Ask the agent to give up (it kills its helpers), and give it the grace to do so.
+    ac.abort();
+    let graceTimer: NodeJS.Timeout | undefined;
+    const grace = new Promise<'grace'>((resolve) => {
+      graceTimer = setTimeout(() => resolve('grace'), graceMs);
+    });
+    const second = await Promise.race([settled, grace]);
+    clearTimeout(graceTimer);
+    if (second !== 'grace')
+      return { ...second, rc: second.rc === 0 ? 1 : second.rc, via: 'builtin', timedOut: true };
+    this.leaveBehind(
+      resource,
+      action,
+      settled.then((r) => r.rc),
+      label,
+    );
+    return { rc: 1, stdout: '', stderr: '', via: 'builtin', timedOut: true, abandoned: true };
   }
 
   private runScript(
@@ -147,18 +292,25 @@ export class ResourceRunner {
     action: ResourceAction,
     signal: AbortSignal,
     timeoutMs: number,
+    label: string,
   ): Promise<RunResult> {
     return new Promise<RunResult>((resolve) => {
       let stdout = '';
       let stderr = '';
       let timedOut = false;
       let settled = false;
+      let exited = false;
+      const graceMs = this.opts.killGraceMs ?? DEFAULT_GRACE_MS;
       const child = spawn(path, [...resource.args, action], {
         // Its own process group, so a timeout or an abort ends the script and its children.
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
         env: this.opts.env,
         cwd: this.opts.cwd ?? '/',
+      });
+      const exit = new Promise<number>((res) => {
+        child.once('exit', (code, sig) => res(exitStatus(code, sig)));
+        child.once('error', () => res(127));
       });
       const killGroup = (sig: NodeJS.Signals): void => {
         if (child.pid === undefined) return;
@@ -168,40 +320,72 @@ export class ResourceRunner {
           // already gone
         }
       };
+      // Every wait below has its own timer: none depends on the script or its pipes.
+      const timers = new Set<NodeJS.Timeout>();
+      const after = (ms: number, fn: () => void): void => {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          fn();
+        }, ms);
+        timers.add(t);
+      };
       let killTimer: NodeJS.Timeout | undefined;
-      const stop = (): void => {
+      const giveUp = (): void => {
+        // A script that already exited is done: whatever it left running is not ours to kill.
+        if (timedOut || settled || exited) return;
+        timedOut = true;
         killGroup('SIGTERM');
-        killTimer = setTimeout(() => killGroup('SIGKILL'), this.opts.killGraceMs ?? 5000);
+        // Kept after the result is in: children that ignore SIGTERM get SIGKILL too.
+        killTimer = setTimeout(() => {
+          killGroup('SIGKILL');
+          if (settled) return;
+          after(EXIT_WAIT_MS, () => {
+            if (exited) return;
+            // Not even SIGKILL ended it (stuck in the kernel): stop waiting, keep the resource unknown.
+            this.leaveBehind(resource, action, exit, label);
+            finish(1, true);
+          });
+        }, graceMs);
       };
-      const timer = setTimeout(() => {
-        timedOut = true;
-        stop();
-      }, timeoutMs);
-      const onAbort = (): void => {
-        timedOut = true;
-        stop();
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+      after(timeoutMs, giveUp);
+      signal.addEventListener('abort', giveUp, { once: true });
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         if (stdout.length < MAX_OUTPUT_BYTES) stdout += d;
       });
       child.stderr.setEncoding('utf8').on('data', (d: string) => {
         if (stderr.length < MAX_OUTPUT_BYTES) stderr += d;
       });
-      const finish = (rc: number): void => {
+      const finish = (rc: number, abandoned = false): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
         if (killTimer && !timedOut) clearTimeout(killTimer);
-        signal.removeEventListener('abort', onAbort);
+        signal.removeEventListener('abort', giveUp);
+        // Whoever still holds the pipes (a daemon the script started) writes into the void now.
+        child.stdout.destroy();
+        child.stderr.destroy();
         // Leftover children of a finished script (daemons it forked) are not ours to kill.
-        resolve({ rc, stdout, stderr, via: path, ...(timedOut ? { timedOut: true } : {}) });
+        resolve({
+          rc,
+          stdout,
+          stderr,
+          via: path,
+          ...(timedOut ? { timedOut: true } : {}),
+          ...(abandoned ? { abandoned: true } : {}),
+        });
       };
       child.on('error', (e: NodeJS.ErrnoException) => {
         stderr += e.message;
         finish(e.code === 'ENOENT' ? 127 : 126);
       });
-      child.on('close', (code, sig) => finish(timedOut ? 1 : (code ?? (sig ? 128 + 15 : 1))));
+      child.on('exit', (code, sig) => {
+        exited = true;
+        const rc = timedOut ? 1 : exitStatus(code, sig);
+        child.once('close', () => finish(rc));
+        // setImmediate: let output already in the pipes be read before giving up on them.
+        after(PIPE_DRAIN_MS, () => setImmediate(() => finish(rc)));
+      });
     });
   }
 }

@@ -22,6 +22,7 @@ import type { Config, ResourceConfig } from '../config/model.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
+import { FAULT_ENV, parseFaultHooks } from '../lib/fault-hooks.js';
 import { seededRandom } from '../lib/random.js';
 import { RejectedInput } from '../lib/rejected.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
@@ -95,7 +96,7 @@ export class Daemon {
       nowMs: () => systemClock.monotonicMs(),
       log: (level, line) => this.log[level](line),
     });
-    this.faults = daemonFaults(process.env['TSBEAT_TEST_FAULT']);
+    this.faults = daemonFaults(process.env[FAULT_ENV]);
   }
 
   /** Start everything; on failure, undo what was done and throw a one-line reason. */
@@ -111,6 +112,13 @@ export class Daemon {
       );
     }
     this.lock = await acquireInstanceLock(paths.runDir);
+    const faults = parseFaultHooks(process.env[FAULT_ENV]);
+    if (faults.hooks.length > 0 || faults.errors.length > 0) {
+      log.warn(
+        `${FAULT_ENV} is set (${faults.hooks.map((h) => [h.name, ...h.args].join(':')).join(', ') || 'nothing usable'}): test-only fault injection; never on a production node`,
+      );
+      for (const e of faults.errors) log.warn(`${FAULT_ENV}: ${e}`);
+    }
     log.info(`tsbeat ${VERSION} starting (heartbeat 3.0.6 compatible) on node ${config.localNode}`);
     writePidFile(paths.pidFile, process.pid);
 

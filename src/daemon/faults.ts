@@ -4,6 +4,7 @@
 // a running daemon at the moment it chooses. Inert when unset.
 
 import { access } from 'node:fs/promises';
+import { parseFaultHooks } from '../lib/fault-hooks.js';
 
 /** The daemon edges a fault can be injected into. */
 export type FaultSite = 'timer' | 'receive' | 'uncaught';
@@ -29,14 +30,11 @@ export interface DaemonFaults {
  * the poll timer itself, where nothing but the process-wide handler can catch it.
  */
 export function daemonFaults(spec: string | undefined): DaemonFaults | undefined {
-  if (!spec) return undefined;
   const watched: { site: FaultSite; file: string; armed: boolean; fired: boolean }[] = [];
-  for (const entry of spec.split(',')) {
-    const at = entry.indexOf(':');
-    const name = (at < 0 ? entry : entry.slice(0, at)).trim();
-    const site = SITES[name];
+  for (const hook of parseFaultHooks(spec).hooks) {
+    const site = SITES[hook.name];
     if (site === undefined) continue;
-    const file = at < 0 ? '' : entry.slice(at + 1).trim();
+    const file = hook.args.join(':');
     watched.push({ site, file, armed: file === '', fired: false });
   }
   if (watched.length === 0) return undefined;

@@ -7,6 +7,23 @@
 // Effects are injected through setup(): `op` runs one resource action (an actor whose abort
 // signal kills the script's process group), `log` writes heartbeat's lines, and the delay
 // between stop retries is a named delay, so tests drive the machine with a simulated clock.
+//
+// Every action has a deadline (src/agents/runner.ts); heartbeat has none. What a timed-out
+// action counts as — chosen so that a group is never handed over while it may still run:
+//
+//   action timed out              counts as         then
+//   ----------------------------  ----------------  ----------------------------------------------
+//   status before a start         not running       start it (a start of a running resource must
+//                                                   succeed); if that fails, as a failed start
+//   start                         failed start      whole group stopped right to left; `failed`,
+//                                                   handed over 30 s later as heartbeat does
+//   stop                          failed stop       retried every 1 s up to STOPRETRYMAX, then status
+//   status after failed stops     may still run     `stopFailed`: the group stays here, never
+//                                                   handed over (heartbeat would reboot)
+//   any action of a resource      same as timed     (rows above)
+//   whose earlier action is       out: refused at
+//   still running past its        once
+//   deadline (left behind)
 
 import { assign, fromPromise, setup } from 'xstate';
 import type { ResourceConfig } from '../config/model.js';
@@ -20,6 +37,8 @@ export interface ResourceOpResult {
   readonly rc: number;
   /** For `status`: heartbeat's rule on the stdout text ("running"/"OK", not "not running"). */
   readonly running?: boolean;
+  /** For `status`: no answer (timed out, or refused while an earlier action still runs). */
+  readonly unknown?: boolean;
 }
 
 export interface GroupContext {
@@ -34,6 +53,8 @@ export interface GroupContext {
   failedResource: string | undefined;
   /** Set when a stop could not be completed. */
   stuckResource: string | undefined;
+  /** The stuck resource's status could not be had (timed out): it may run. */
+  stuckUnknown: boolean;
   /** Why the machine stops: an operator/cluster request, or a failed start. */
   stopReason: 'request' | 'startFailure';
 }
@@ -88,6 +109,7 @@ export const groupMachine = setup({
     stopRetryMax: input.stopRetryMax ?? 10,
     failedResource: undefined,
     stuckResource: undefined,
+    stuckUnknown: false,
     stopReason: 'request',
   }),
   initial: 'stopped',
@@ -177,6 +199,7 @@ export const groupMachine = setup({
           index: ({ context }) => context.resources.length - 1,
           retries: 0,
           stuckResource: undefined,
+          stuckUnknown: false,
         }),
         {
           type: 'log',
@@ -236,6 +259,12 @@ export const groupMachine = setup({
             onDone: [
               { guard: ({ event }) => event.output.running === true, target: '#group.stopFailed' },
               {
+                // No answer: it may still run, so it must not be handed over.
+                guard: ({ event }) => event.output.unknown === true,
+                target: '#group.stopFailed',
+                actions: assign({ stuckUnknown: true }),
+              },
+              {
                 target: 'next',
                 actions: [
                   {
@@ -255,7 +284,7 @@ export const groupMachine = setup({
                 ],
               },
             ],
-            onError: { target: '#group.stopFailed' },
+            onError: { target: '#group.stopFailed', actions: assign({ stuckUnknown: true }) },
           },
         },
         next: {
@@ -286,7 +315,7 @@ export const groupMachine = setup({
           type: 'log',
           params: ({ context }) => ({
             level: 'crit' as const,
-            message: `Resource STOP failure: ${context.resources[context.index]?.spec ?? '?'} is still running; group ${context.key} stays on this node (heartbeat would reboot the machine; tsbeat waits for the operator)`,
+            message: `Resource STOP failure: ${context.resources[context.index]?.spec ?? '?'} ${context.stuckUnknown ? 'may still be running (its status could not be determined)' : 'is still running'}; group ${context.key} stays on this node (heartbeat would reboot the machine; tsbeat waits for the operator)`,
           }),
         },
       ],

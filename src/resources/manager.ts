@@ -1,6 +1,7 @@
 // Part: the imperative shell of the resource layer: feeds the ownership core with membership
-// events, cluster messages and operator requests; runs the work it asks for one item at a
-// time through one XState actor per group; keeps the core's timer.
+// events, cluster messages and operator requests; runs the work it asks for through one XState
+// actor per group, in one lane per group (and one per fenced node), so that a stuck group never
+// holds up another group's takeover or a fence; keeps the core's timer.
 
 import { type Actor, createActor, fromPromise } from 'xstate';
 import type { Message } from '../codec/model.js';
@@ -63,6 +64,11 @@ export interface ResourceManagerOptions {
   readonly stopRetryDelayMs?: number;
   /** Take over shared-storage groups of a dead peer that could not be fenced (heartbeat does). */
   readonly takeoverWithoutFencing?: boolean;
+  /**
+   * A fence that has not answered after this long counts as failed (and is retried by the core);
+   * the fencer's own timeouts normally end it much sooner. Default 300 s.
+   */
+  readonly fenceDeadlineMs?: number;
   /** Protocol timers, shortened in tests. */
   readonly timers?: Partial<
     Pick<
@@ -80,8 +86,8 @@ export class ResourceManager {
   private readonly actors = new Map<string, GroupActor>();
   private readonly inputs: OwnershipInput[] = [];
   private draining = false;
-  private readonly work: WorkItem[] = [];
-  private working = false;
+  /** The last job of each lane ("group KEY", "fence NODE"); a lane runs one job at a time. */
+  private readonly lanes = new Map<string, Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private shutdownWaiters: ((done: boolean) => void)[] = [];
   private lastRequest: { accepted: boolean; message: string } | undefined;
@@ -241,14 +247,14 @@ export class ResourceManager {
     for (const l of out.log) log[l.level](l.msg);
     if (out.requestAccepted) this.lastRequest = out.requestAccepted;
     for (const m of out.send) this.opts.send({ fields: m.fields.map(([n, v]) => stringField(n, v)) });
-    for (const w of out.work) this.work.push(w);
+    // Queued now, in the core's order: that order is what keeps one group's work in sequence.
+    for (const w of out.work) this.dispatch(w);
     if (out.shutdownComplete) for (const w of this.shutdownWaiters.splice(0)) w(true);
     if (!this.core.shuttingDown && this.shutdownWaiters.length > 0 && !this.core.shutdownQueued) {
       // The shutdown was refused (a resource would not stop): tell whoever waits.
       for (const w of this.shutdownWaiters.splice(0)) w(false);
     }
     this.schedule(out.wakeAtMs);
-    void this.runWork();
   }
 
   private schedule(wakeAtMs: number): void {
@@ -259,56 +265,107 @@ export class ResourceManager {
     this.timer = setTimeout(() => this.apply({ kind: 'tick' }), Math.ceil(delay));
   }
 
-  /** One work item at a time, like heartbeat's single resource child. */
-  private async runWork(): Promise<void> {
-    if (this.working) return;
-    this.working = true;
-    try {
-      for (let item = this.work.shift(); item !== undefined; item = this.work.shift()) {
-        const result = await this.perform(item);
-        if (this.closed) return;
-        this.apply({ kind: 'workDone', result });
-      }
-    } finally {
-      this.working = false;
-    }
+  /**
+   * Work runs in lanes. Each group has its own: its releases and acquisitions never overlap and
+   * keep the core's order, and each runs left to right / right to left in the group's machine.
+   * Different groups run at the same time, also the groups of one work item, where heartbeat runs
+   * one group after the other in haresources order: in v1 every haresources line is a group of
+   * its own — heartbeat moves, fails and hands over groups one by one (ip-request per key, a
+   * start failure gives up only its group) and even releases them in file order, not in reverse,
+   * so no configuration can rely on one line running before another; resources that depend on
+   * each other belong on one line. Each fence has a lane of its own and starts at once. A work
+   * item is done (workDone to the core, which tracks it by id) when all its groups are settled;
+   * items may therefore finish out of order.
+   */
+  private dispatch(item: WorkItem): void {
+    const done: Promise<WorkResult> =
+      item.kind === 'fence'
+        ? this.inLane(`fence ${item.node}`, () => this.fence(item))
+        : Promise.all(
+            item.keys.map((key) =>
+              this.inLane(`group ${key}`, async () => {
+                const actor = this.actors.get(key);
+                return {
+                  key,
+                  end: actor
+                    ? await this.drive(actor, item.kind === 'acquire' ? 'START' : 'STOP')
+                    : undefined,
+                };
+              }),
+            ),
+          ).then((ends) => ({
+            id: item.id,
+            startFailed: ends.filter((e) => item.kind === 'acquire' && e.end === 'failed').map((e) => e.key),
+            stopFailed: ends.filter((e) => e.end === 'stopFailed').map((e) => e.key),
+          }));
+    void done.then(
+      (result) => this.apply({ kind: 'workDone', result }),
+      (e: unknown) => {
+        // Not expected (drive and fence do not throw); never leave the core waiting for ever.
+        this.opts.log.crit(`resource work ${item.id} (${item.purpose}): internal error: ${String(e)}`);
+        this.apply({ kind: 'workDone', result: { id: item.id, startFailed: [], stopFailed: [] } });
+      },
+    );
   }
 
-  private async perform(item: WorkItem): Promise<WorkResult> {
-    const startFailed: string[] = [];
-    const stopFailed: string[] = [];
-    if (item.kind === 'fence') {
-      const fencer = this.opts.fencer;
-      let fenced = false;
-      try {
-        fenced = fencer ? await fencer.fence(item.node) : false;
-      } catch (e) {
-        this.opts.log.error(`STONITH of ${item.node}: ${(e as Error).message}`);
-      }
-      return { id: item.id, startFailed, stopFailed, fenced };
+  /** Run `job` after every earlier job of `lane`. */
+  private inLane<T>(lane: string, job: () => Promise<T>): Promise<T> {
+    const before = this.lanes.get(lane) ?? Promise.resolve();
+    const run = before.then(job);
+    const tail = run.catch(() => undefined);
+    this.lanes.set(lane, tail);
+    void tail.then(() => {
+      if (this.lanes.get(lane) === tail) this.lanes.delete(lane);
+    });
+    return run;
+  }
+
+  private async fence(item: Extract<WorkItem, { kind: 'fence' }>): Promise<WorkResult> {
+    const fencer = this.opts.fencer;
+    const deadlineMs = this.opts.fenceDeadlineMs ?? 300_000;
+    let fenced = false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      fenced = fencer
+        ? await Promise.race([
+            fencer.fence(item.node),
+            new Promise<boolean>((resolve) => {
+              timer = setTimeout(() => {
+                this.opts.log.error(
+                  `STONITH of ${item.node}: no answer after ${deadlineMs} ms; counted as failed`,
+                );
+                resolve(false);
+              }, deadlineMs);
+            }),
+          ])
+        : false;
+    } catch (e) {
+      this.opts.log.error(`STONITH of ${item.node}: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
-    for (const key of item.keys) {
-      const actor = this.actors.get(key);
-      if (!actor) continue;
-      const end = await this.drive(actor, item.kind === 'acquire' ? 'START' : 'STOP');
-      if (item.kind === 'acquire' && end === 'failed') startFailed.push(key);
-      if (end === 'stopFailed') stopFailed.push(key);
-    }
-    return { id: item.id, startFailed, stopFailed };
+    return { id: item.id, startFailed: [], stopFailed: [], fenced };
   }
 
   private drive(actor: GroupActor, type: 'START' | 'STOP'): Promise<SettledState> {
     const settled = (v: unknown): v is SettledState =>
       typeof v === 'string' && (SETTLED_STATES as readonly string[]).includes(v);
+    // A machine that died of an internal error (logged at crit) may have left anything
+    // running: the group counts as stuck here, and its lane does not wait for ever.
+    if (actor.getSnapshot().status === 'error') return Promise.resolve('stopFailed');
     actor.send({ type });
-    const now = actor.getSnapshot().value;
-    if (settled(now)) return Promise.resolve(now);
+    const now = actor.getSnapshot();
+    if (now.status === 'error') return Promise.resolve('stopFailed');
+    if (settled(now.value)) return Promise.resolve(now.value);
     return new Promise<SettledState>((resolve) => {
-      const sub = actor.subscribe((snap) => {
-        if (settled(snap.value)) {
-          sub.unsubscribe();
-          resolve(snap.value);
-        }
+      const sub = actor.subscribe({
+        next: (snap) => {
+          if (settled(snap.value)) {
+            sub.unsubscribe();
+            resolve(snap.value);
+          }
+        },
+        error: () => resolve('stopFailed'),
       });
     });
   }

@@ -41,6 +41,9 @@ interface Exec {
   readonly timedOut: boolean;
 }
 
+/** How long output may still arrive after the plugin exited. */
+const PIPE_DRAIN_MS = 200;
+
 function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Exec> {
   return new Promise((resolve) => {
     let stdout = '';
@@ -62,12 +65,23 @@ function run(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv, timeo
       if (stderr.length < 65536) stderr += d;
     });
     child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ code: 127, stdout, stderr: `${stderr}${e.message}`, timedOut });
+      stderr += e.message;
+      finish(127);
     });
-    child.on('close', (code) => {
+    // Settle when the plugin exits, not when its pipes close: a process it left behind holding
+    // stdout must not hold up the fence (output already in the pipes gets a moment to arrive).
+    let settled = false;
+    const finish = (code: number | null): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      child.stdout.destroy();
+      child.stderr.destroy();
       resolve({ code: timedOut ? 124 : (code ?? 1), stdout, stderr, timedOut });
+    };
+    child.on('exit', (code) => {
+      child.once('close', () => finish(code));
+      setTimeout(() => setImmediate(() => finish(code)), PIPE_DRAIN_MS);
     });
   });
 }

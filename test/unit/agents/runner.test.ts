@@ -5,11 +5,20 @@
  * last, the environment is heartbeat's, `status` is judged by heartbeat's stdout rule (never
  * the exit code), a script that hangs is killed with its whole process group, and a missing
  * script is an error in the log, not a crash.
+ *
+ * Deadlines that hold whatever the agent does: a built-in agent that never settles and ignores
+ * its abort is left behind at deadline + grace (measured against a bound, with a fake agent
+ * whose promise the test controls), and the resource is refused every later action — status
+ * answers "unknown", never "not running" — until that action ends; a script that ignores
+ * SIGTERM is ended by SIGKILL; a script whose grandchild (in a session of its own, out of reach
+ * of the group kill) keeps stdout open still settles, both when it times out and when it
+ * finishes normally, and in the latter case the grandchild (a daemon it started) is left alone.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { isBuiltinAgent, runHeartbeatStyle, shutdownBuiltinAgents } from '../../../src/agents/builtin.js';
 import {
   type BuiltinAgents,
   ResourceRunner,
@@ -17,9 +26,13 @@ import {
   scriptEnvironment,
 } from '../../../src/agents/runner.js';
 import type { ResourceConfig } from '../../../src/config/model.js';
+import { FAULT_ENV } from '../../../src/lib/fault-hooks.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbeat-runner-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  shutdownBuiltinAgents();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 const rd = join(tmp, 'resource.d');
 const initd = join(tmp, 'init.d');
@@ -149,6 +162,192 @@ describe('running a script', () => {
     const pending = r.run(res('Slow'), 'stop', ac.signal);
     setTimeout(() => ac.abort(), 100);
     expect(await pending).toMatchObject({ rc: 1, timedOut: true });
+  });
+});
+
+/** Poll for a pid file a script writes (it may take a moment to fork). */
+async function pidFrom(file: string): Promise<number> {
+  for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 10));
+  return Number(readFileSync(file, 'utf8'));
+}
+
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** End a process this test started (by pid, never by name). */
+function reap(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
+
+/** A built-in agent whose actions the test settles by hand (or never). */
+function controllable(honourAbort: boolean) {
+  const pending: { action: string; settle: (rc: number) => void }[] = [];
+  const builtin: BuiltinAgents = {
+    isBuiltinAgent: (s) => s === 'Dummy',
+    runHeartbeatStyle: (_s, _args, action, ctx) =>
+      new Promise((resolve) => {
+        const settle = (rc: number) =>
+          resolve({ rc, stdout: rc === 0 ? 'INFO:  Running OK\n' : '', stderr: '' });
+        pending.push({ action, settle });
+        if (honourAbort) ctx.signal.addEventListener('abort', () => settle(1), { once: true });
+      }),
+  };
+  return { builtin, pending };
+}
+
+describe('deadlines that do not depend on the agent', () => {
+  it('a built-in agent that never settles is left behind after deadline + grace, and its resource refused until it ends', async () => {
+    const { builtin, pending } = controllable(false);
+    const { r, lines } = runner({
+      builtin,
+      timeoutMs: { start: 200, stop: 200, status: 200 },
+      killGraceMs: 100,
+    });
+    const t0 = Date.now();
+    const start = await r.run(res('Dummy::b'), 'start', never);
+    const took = Date.now() - t0;
+    expect(start).toMatchObject({ rc: 1, timedOut: true, abandoned: true });
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(5000);
+    expect(lines).toContain(
+      'error: Dummy (tsbeat built-in) b start timed out after 200 ms; it ignored its abort and still runs: further actions on Dummy::b are refused until it finishes',
+    );
+    expect(r.abandonedActions()).toMatchObject([{ resource: 'Dummy::b', action: 'start' }]);
+
+    // Every later action of that resource is refused at once: never two actions at the same time.
+    const t1 = Date.now();
+    expect(await r.run(res('Dummy::b'), 'stop', never)).toMatchObject({
+      rc: 1,
+      timedOut: true,
+      refused: true,
+    });
+    const status = await r.run(res('Dummy::b'), 'status', never);
+    expect(status).toMatchObject({ running: false, unknown: true, refused: true });
+    expect(Date.now() - t1).toBeLessThan(1000);
+    expect(pending.map((p) => p.action)).toEqual(['start']);
+    expect(
+      lines.some((l) =>
+        /^error: Dummy \(tsbeat built-in\) b stop not run: its start, abandoned \d+ s ago/.test(l),
+      ),
+    ).toBe(true);
+    // Another resource of the same agent is not affected.
+    const other = r.run(res('Dummy::c'), 'stop', never);
+    pending[1]!.settle(0);
+    expect(await other).toMatchObject({ rc: 0 });
+
+    // The left-behind start ends after all: the resource can be acted on again.
+    pending[0]!.settle(0);
+    await new Promise((res) => setImmediate(res));
+    expect(r.abandonedActions()).toEqual([]);
+    expect(lines).toContain(
+      'warn: Dummy (tsbeat built-in) b start, abandoned after its deadline, finished after all (exit status 0); Dummy::b can be acted on again',
+    );
+    const again = r.run(res('Dummy::b'), 'stop', never);
+    pending[2]!.settle(0);
+    expect(await again).toMatchObject({ rc: 0 });
+  });
+
+  it('the agent-hang fault hook makes the real built-in Dummy hang, only where it says, and the deadline holds', async () => {
+    const { r, lines } = runner({
+      builtin: { isBuiltinAgent, runHeartbeatStyle },
+      timeoutMs: { start: 200 },
+      killGraceMs: 100,
+    });
+    const saved = process.env[FAULT_ENV];
+    process.env[FAULT_ENV] = 'agent-hang:Dummy:start:b';
+    try {
+      expect(await r.run(res('Dummy::b'), 'start', never)).toMatchObject({ timedOut: true, abandoned: true });
+      expect(lines).toContain('warn: test fault hook agent-hang: Dummy b start will never finish');
+      // Dummy::c is not named: it starts.
+      expect(await r.run(res('Dummy::c'), 'start', never)).toMatchObject({ rc: 0 });
+      expect(existsSync(join(tmp, 'Dummy-Dummy_c.state'))).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env[FAULT_ENV];
+      else process.env[FAULT_ENV] = saved;
+    }
+    // Unset, the hook is inert, but the start left behind still blocks Dummy::b.
+    expect(await r.run(res('Dummy::b'), 'status', never)).toMatchObject({ unknown: true, refused: true });
+  });
+
+  it('a built-in agent that gives up when aborted fails with a timeout but is not left behind', async () => {
+    const { builtin, pending } = controllable(true);
+    const { r } = runner({ builtin, timeoutMs: { stop: 100 }, killGraceMs: 5000 });
+    const t0 = Date.now();
+    expect(await r.run(res('Dummy::b'), 'stop', never)).toMatchObject({ rc: 1, timedOut: true });
+    // Returned at the abort, not at the end of the grace.
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(r.abandonedActions()).toEqual([]);
+    const next = r.run(res('Dummy::b'), 'stop', never);
+    pending[1]!.settle(0);
+    expect(await next).toMatchObject({ rc: 0 });
+  });
+
+  it('a status that times out is "unknown", never "not running"', async () => {
+    script(rd, 'SlowStatus', 'sleep 60');
+    const { r } = runner({ timeoutMs: { status: 200 }, killGraceMs: 100 });
+    expect(await r.run(res('SlowStatus'), 'status', never)).toMatchObject({
+      timedOut: true,
+      running: false,
+      unknown: true,
+    });
+  });
+
+  it('a script that ignores SIGTERM is ended by SIGKILL after the grace', async () => {
+    const pidFile = join(tmp, 'ignores-term.pid');
+    script(rd, 'IgnoresTerm', `trap '' TERM; echo $$ > ${pidFile}; sleep 60`);
+    const { r } = runner({ timeoutMs: { stop: 300 }, killGraceMs: 300 });
+    const t0 = Date.now();
+    const out = await r.run(res('IgnoresTerm'), 'stop', never);
+    const took = Date.now() - t0;
+    expect(out).toMatchObject({ rc: 1, timedOut: true });
+    expect(out.abandoned).toBeUndefined();
+    expect(took).toBeGreaterThanOrEqual(550);
+    expect(took).toBeLessThan(10_000);
+    expect(alive(await pidFrom(pidFile))).toBe(false);
+    expect(r.abandonedActions()).toEqual([]);
+  });
+
+  it('a timed-out script whose grandchild keeps stdout open settles anyway', async () => {
+    const pidFile = join(tmp, 'holder-timeout.pid');
+    // setsid: the grandchild has a session (and process group) of its own, out of the group kill.
+    script(rd, 'PipeHolder', `setsid sleep 60 & echo $! > ${pidFile}; echo started; sleep 60`);
+    const { r } = runner({ timeoutMs: { start: 300 }, killGraceMs: 300 });
+    const t0 = Date.now();
+    const out = await r.run(res('PipeHolder'), 'start', never);
+    const grandchild = await pidFrom(pidFile);
+    try {
+      expect(out).toMatchObject({ rc: 1, timedOut: true, stdout: 'started\n' });
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(alive(grandchild)).toBe(true); // it really did hold the pipe all along
+    } finally {
+      reap(grandchild);
+    }
+  });
+
+  it('a script that starts a daemon holding its stdout finishes when the script exits, and the daemon is left alone', async () => {
+    const pidFile = join(tmp, 'holder-daemon.pid');
+    script(rd, 'StartsDaemon', `sleep 60 & echo $! > ${pidFile}; echo "daemon started"; exit 0`);
+    const { r } = runner({ timeoutMs: { start: 20_000 } });
+    const t0 = Date.now();
+    const out = await r.run(res('StartsDaemon'), 'start', never);
+    const daemon = await pidFrom(pidFile);
+    try {
+      expect(out).toMatchObject({ rc: 0, stdout: 'daemon started\n' });
+      expect(out.timedOut).toBeUndefined();
+      expect(Date.now() - t0).toBeLessThan(10_000);
+      expect(alive(daemon)).toBe(true);
+    } finally {
+      reap(daemon);
+    }
   });
 });
 

@@ -6,6 +6,10 @@
  * state. Along the way every step checks heartbeat's ordering rules: status before start,
  * start left to right, stop right to left (whole group, also after a failed start), stop
  * retries, and the final status check that tells "still running" from "not LSB-compliant".
+ * A second part walks the table of what a timed-out action counts as (group-machine.ts): a
+ * status with no answer before a start is "not running", a timed-out start is a failed start,
+ * a timed-out stop is a failed stop, and no answer to the final status keeps the group here
+ * (stopFailed), never "not LSB-compliant, carry on".
  */
 
 import { describe, expect, it } from 'vitest';
@@ -194,5 +198,82 @@ describe('group machine, model-based', () => {
     await h.settle('START');
     expect(await h.settle('START')).toBe('running');
     expect(h.calls).toEqual([]);
+  });
+});
+
+/** A runner whose answers per "Script action" the test chooses; default success. */
+function timeoutHarness(answers: Record<string, ResourceOpResult>) {
+  const calls: string[] = [];
+  const logs: string[] = [];
+  const machine = groupMachine.provide({
+    actors: {
+      op: fromPromise<ResourceOpResult, { resource: ResourceConfig; action: 'start' | 'stop' | 'status' }>(
+        async ({ input }) => {
+          const call = `${input.resource.script} ${input.action}`;
+          calls.push(call);
+          return answers[call] ?? (input.action === 'status' ? { rc: 0, running: false } : { rc: 0 });
+        },
+      ),
+    },
+    actions: {
+      log: (_a, p: { level: string; message: string }) => void logs.push(`${p.level}: ${p.message}`),
+    },
+    delays: { stopRetryDelay: 1 },
+  });
+  const actor = createActor(machine, {
+    input: { node: 'node1', key: R1.spec, resources: [R1, R2], stopRetryMax: 1 },
+  });
+  actor.start();
+  const settle = (type: 'START' | 'STOP') =>
+    new Promise<string>((resolve) => {
+      actor.send({ type });
+      const sub = actor.subscribe((snap) => {
+        if (typeof snap.value === 'string' && (SETTLED_STATES as readonly string[]).includes(snap.value)) {
+          sub.unsubscribe();
+          resolve(snap.value);
+        }
+      });
+    });
+  return { calls, logs, actor, settle };
+}
+
+const TIMED_OUT = { rc: 1 } as const;
+const NO_ANSWER = { rc: 1, running: false, unknown: true } as const;
+
+describe('group machine, timed-out actions', () => {
+  it('a status with no answer before a start counts as not running: the resource is started', async () => {
+    const h = timeoutHarness({ 'IPaddr2 status': NO_ANSWER });
+    expect(await h.settle('START')).toBe('running');
+    expect(h.calls).toEqual(['IPaddr2 status', 'IPaddr2 start', 'Dummy status', 'Dummy start']);
+  });
+
+  it('a timed-out start is a failed start: the whole group is stopped right to left', async () => {
+    const h = timeoutHarness({ 'Dummy start': TIMED_OUT });
+    expect(await h.settle('START')).toBe('failed');
+    expect(h.calls.slice(-2)).toEqual(['Dummy stop', 'IPaddr2 stop']);
+    expect(h.logs).toContain('crit: Giving up resources due to failure of Dummy::svc');
+  });
+
+  it('timed-out stops are retried, and no answer to the final status keeps the group here', async () => {
+    const h = timeoutHarness({ 'Dummy stop': TIMED_OUT, 'Dummy status': NO_ANSWER });
+    await h.settle('START');
+    h.calls.length = 0;
+    expect(await h.settle('STOP')).toBe('stopFailed');
+    // IPaddr2 (left of Dummy) is never stopped: the group stays whole on this node.
+    expect(h.calls).toEqual(['Dummy stop', 'Dummy stop', 'Dummy status']);
+    expect(h.logs).not.toContain('error: Resource script for Dummy::svc probably not LSB-compliant.');
+    expect(h.logs).toContain(
+      'crit: Resource STOP failure: Dummy::svc may still be running (its status could not be determined); group IPaddr2::10.0.0.1/24 stays on this node (heartbeat would reboot the machine; tsbeat waits for the operator)',
+    );
+    expect(h.actor.getSnapshot().context.stuckResource).toBe('Dummy::svc');
+  });
+
+  it('a start that timed out and whose stops time out too leaves the group stuck here, not failed', async () => {
+    const h = timeoutHarness({
+      'Dummy start': TIMED_OUT,
+      'Dummy stop': TIMED_OUT,
+      'Dummy status': NO_ANSWER,
+    });
+    expect(await h.settle('START')).toBe('stopFailed');
   });
 });
