@@ -65,6 +65,11 @@ function runner(extra: Partial<ConstructorParameters<typeof ResourceRunner>[0]> 
 
 const never = new AbortController().signal;
 
+/** The runner looks the script up asynchronously first: wait until the call reached the agent. */
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !cond(); i++) await new Promise((r) => setImmediate(r));
+}
+
 describe('finding a resource', () => {
   script(rd, 'Both', 'echo resource.d');
   script(initd, 'Both', 'echo init.d');
@@ -241,6 +246,7 @@ describe('deadlines that do not depend on the agent', () => {
     ).toBe(true);
     // Another resource of the same agent is not affected.
     const other = r.run(res('Dummy::c'), 'stop', never);
+    await until(() => pending[1] !== undefined);
     pending[1]!.settle(0);
     expect(await other).toMatchObject({ rc: 0 });
 
@@ -252,6 +258,7 @@ describe('deadlines that do not depend on the agent', () => {
       'warn: Dummy (tsbeat built-in) b start, abandoned after its deadline, finished after all (exit status 0); Dummy::b can be acted on again',
     );
     const again = r.run(res('Dummy::b'), 'stop', never);
+    await until(() => pending[2] !== undefined);
     pending[2]!.settle(0);
     expect(await again).toMatchObject({ rc: 0 });
   });
@@ -287,6 +294,7 @@ describe('deadlines that do not depend on the agent', () => {
     expect(Date.now() - t0).toBeLessThan(4000);
     expect(r.abandonedActions()).toEqual([]);
     const next = r.run(res('Dummy::b'), 'stop', never);
+    await until(() => pending[1] !== undefined);
     pending[1]!.settle(0);
     expect(await next).toMatchObject({ rc: 0 });
   });
