@@ -313,14 +313,7 @@ export class Daemon {
       log.warn(
         `start-up check: ${running.map((r) => r.spec).join(' ')} of group ${group} already running here (left by a previous instance, or started outside tsbeat); releasing the group before joining the cluster`,
       );
-      const stuck: string[] = [];
-      for (const r of [...g.resources].reverse()) {
-        if (!runner.locate(r.script)) continue;
-        const stop = await runner.run(r, 'stop', probe.signal);
-        if (stop.rc === 0) continue;
-        const check = await runner.run(r, 'status', probe.signal);
-        if (check.running || check.timedOut) stuck.push(r.spec);
-      }
+      const stuck = await stopRightToLeft(runner, g.resources, probe.signal);
       if (stuck.length > 0) {
         throw new Error(
           `${stuck.join(' ')} is running here and will not stop, so this node cannot join the cluster without risking it running twice; stop it by hand, then start tsbeat again`,
@@ -542,14 +535,9 @@ export class Daemon {
           const group = this.opts.config.groups.find((x) => x.key === g.key);
           if (!group) continue;
           log.info(`failover: releasing group ${g.key} (was ${g.state})`);
-          for (const r of [...group.resources].reverse()) {
-            const stop = await runner.run(r, 'stop', signal);
-            if (stop.rc === 0) continue;
-            const check = await runner.run(r, 'status', signal);
-            if (check.running || check.timedOut) {
-              released = false;
-              log.crit(`failover: ${r.spec} would not stop; it may still run here`);
-            }
+          for (const spec of await stopRightToLeft(runner, group.resources, signal)) {
+            released = false;
+            log.crit(`failover: ${spec} would not stop; it may still run here`);
           }
         }
       }
@@ -598,6 +586,26 @@ export class Daemon {
   private async closeMedia(): Promise<void> {
     await Promise.all(this.media.map((m) => m.close()));
   }
+}
+
+/**
+ * Stop a group's resources right to left outside the resource manager (start-up check,
+ * failover). Returns the resources that may still run: the stop failed and status says
+ * running, or cannot say.
+ */
+async function stopRightToLeft(
+  runner: ResourceRunner,
+  resources: readonly ResourceConfig[],
+  signal: AbortSignal,
+): Promise<string[]> {
+  const stuck: string[] = [];
+  for (const r of [...resources].reverse()) {
+    const stop = await runner.run(r, 'stop', signal);
+    if (stop.rc === 0) continue;
+    const check = await runner.run(r, 'status', signal);
+    if (check.running || check.timedOut) stuck.push(r.spec);
+  }
+  return stuck;
 }
 
 const CONFIG_FILES = ['ha.cf', 'authkeys', 'haresources'] as const;
