@@ -287,28 +287,30 @@ describe('reliability', () => {
   });
 });
 
+/** A started core for node alpha of the pair alpha/bravo, driven by hand. */
+const env = (monoMs: number): Env => ({ monoMs, wallMs: 1_700_000_000_000 + monoMs, loadavg: 'n/a' });
+function core(links = ['eth0']) {
+  const st = createMembership(
+    {
+      localNode: 'alpha',
+      nodes: ['alpha', 'bravo'],
+      links,
+      keepaliveMs: 1000,
+      deadtimeMs: 5000,
+      warntimeMs: 3000,
+      initdeadMs: 10000,
+      maxRexmitDelayMs: 250,
+      hopfudge: 1,
+      generation: 7,
+      uuid: new Uint8Array(16).fill(1),
+    },
+    seededRandom(1),
+  );
+  step(st, { kind: 'start' }, env(0));
+  return st;
+}
+
 describe('receiver rules', () => {
-  const env = (monoMs: number): Env => ({ monoMs, wallMs: 1_700_000_000_000 + monoMs, loadavg: 'n/a' });
-  const core = () => {
-    const st = createMembership(
-      {
-        localNode: 'alpha',
-        nodes: ['alpha', 'bravo'],
-        links: ['eth0'],
-        keepaliveMs: 1000,
-        deadtimeMs: 5000,
-        warntimeMs: 3000,
-        initdeadMs: 10000,
-        maxRexmitDelayMs: 250,
-        hopfudge: 1,
-        generation: 7,
-        uuid: new Uint8Array(16).fill(1),
-      },
-      seededRandom(1),
-    );
-    step(st, { kind: 'start' }, env(0));
-    return st;
-  };
   const status = (hg: string, seq: string, extra: [string, string][] = []) =>
     messageFromPairs([
       ['t', 'status'],
@@ -469,27 +471,6 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
   // Frames of the current generation whose seq was already accepted refresh nothing: an
   // attacker who captured a node's signed frames cannot keep it alive after it died, nor
   // bring it back. Copies of one frame on two media are not replays.
-  const env = (monoMs: number): Env => ({ monoMs, wallMs: 1_700_000_000_000 + monoMs, loadavg: 'n/a' });
-  const core = (links = ['eth0']) => {
-    const st = createMembership(
-      {
-        localNode: 'alpha',
-        nodes: ['alpha', 'bravo'],
-        links,
-        keepaliveMs: 1000,
-        deadtimeMs: 5000,
-        warntimeMs: 3000,
-        initdeadMs: 10000,
-        maxRexmitDelayMs: 250,
-        hopfudge: 1,
-        generation: 7,
-        uuid: new Uint8Array(16).fill(1),
-      },
-      seededRandom(1),
-    );
-    step(st, { kind: 'start' }, env(0));
-    return st;
-  };
   const status = (seq: number, st = 'active') =>
     messageFromPairs([
       ['t', 'status'],
