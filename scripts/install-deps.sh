@@ -17,3 +17,9 @@ apt-get install -y --no-install-recommends \
   heartbeat resource-agents cluster-glue pacemaker-cli-utils \
   socat iproute2 iputils-arping iputils-ping tcpdump \
   man-db groff-base procps psmisc util-linux e2fsprogs kmod nftables
+# The project's qemu VM (scripts/vm-run) for what this host's kernel lacks (IPVS, DRBD 8.4,
+# netem): qemu with software emulation, and the tools copied into the guest.
+apt-get install -y --no-install-recommends \
+  qemu-system-x86 busybox-static xz-utils ipvsadm drbd-utils
+# Download the guest kernel and build its image now, so that no test pays for it.
+bash "$(dirname "$0")/vm-run" --prepare
