@@ -93,6 +93,10 @@ export interface HaNodeMutations {
    * leaves before an earlier one.
    */
   readonly listenersBeforeSends?: boolean;
+  /** The membership core keeps frames of an older generation (replays of a previous run). */
+  readonly acceptOldGeneration?: boolean;
+  /** The ownership core takes a dead peer's groups over without waiting for its fence. */
+  readonly takeoverBeforeFence?: boolean;
 }
 
 export interface HaNodeOptions {
@@ -162,7 +166,12 @@ export class HaNode {
 
   constructor(opts: HaNodeOptions) {
     this.opts = opts;
-    this.state = createMembership(opts.membership, opts.random);
+    this.state = createMembership(
+      opts.mutations?.acceptOldGeneration
+        ? { ...opts.membership, mutationAcceptOldGeneration: true }
+        : opts.membership,
+      opts.random,
+    );
     this.loadavg = opts.loadavg ?? (() => 'n/a');
     this.keyring = opts.keyring;
     this.rejected =
@@ -196,6 +205,7 @@ export class HaNode {
           stonith: r.fencer?.configured ?? false,
           ...(r.takeoverWithoutFencing ? { takeoverWithoutFencing: true } : {}),
           ...(r.pid !== undefined ? { pid: r.pid } : {}),
+          ...(opts.mutations?.takeoverBeforeFence ? { mutationTakeoverBeforeFence: true } : {}),
           ...r.timers,
         }),
         executor: new GroupExecutor({

@@ -167,14 +167,21 @@ export class SimCluster {
   fenceHangs = false;
   /** Extra time a fence takes (slow devices). */
   fenceExtraMs = 0;
+  /** A fenced machine boots and starts its daemon again after this long (undefined: stays down). */
+  rebootAfterFenceMs: number | undefined;
   /** Record every wire message (tests); the campaign turns it off for speed. */
   recordWire = true;
+  /** The last frames each node sent (bytes as on its first medium), for replay faults. */
+  readonly captured = new Map<string, Uint8Array[]>();
+  #replayer: Medium | undefined;
   /** Called after every event the membership core of a node reports. */
   onNodeEvent: ((node: string, e: MembershipEvent) => void) | undefined;
   readonly groups: readonly ResourceGroupConfig[];
   private readonly nodes = new Map<string, SimNode>();
   /** Resources whose action was left behind (past its deadline): `${node}:${spec}` → until. */
   private readonly leftBehind = new Map<string, number>();
+  /** When each frame (`src/hg/seq`) was first sent: a replay or a late copy is not news. */
+  private readonly firstSent = new Map<string, number>();
   /** Per sender generation: highest seq sent, and every seq sent (rexmits resend old ones). */
   private readonly sentSeqs = new Map<string, { max: number; seen: Set<number> }>();
 
@@ -372,8 +379,24 @@ export class SimCluster {
     return r.outcome === 'ok' ? r.message : undefined;
   }
 
+  /** The generation (`hg`) and seq of an authentic frame that has them. */
+  frameId(bytes: Uint8Array): { generation: number; seq: number } | undefined {
+    const msg = this.decode(bytes);
+    const hg = msg ? getString(msg, 'hg') : undefined;
+    const seq = msg ? getString(msg, 'seq') : undefined;
+    if (hg === undefined || seq === undefined) return undefined;
+    return { generation: Number.parseInt(hg, 16), seq: Number.parseInt(seq, 16) };
+  }
+
   /** Every frame a node sends: sequence numbers of one generation must leave in order. */
   private observeSent(name: string, bytes: Uint8Array): void {
+    let ring = this.captured.get(name);
+    if (!ring) {
+      ring = [];
+      this.captured.set(name, ring);
+    }
+    ring.push(bytes);
+    if (ring.length > 200) ring.splice(0, 100);
     const msg = this.decode(bytes);
     if (!msg) return;
     const seqText = getString(msg, 'seq');
@@ -386,6 +409,17 @@ export class SimCluster {
       return;
     }
     const seq = Number.parseInt(seqText, 16);
+    const frameKey = `${name}/${hg}/${seqText}`;
+    if (!this.firstSent.has(frameKey)) {
+      this.firstSent.set(frameKey, this.sched.nowMs);
+      if (this.firstSent.size > 50_000) {
+        let drop = 25_000;
+        for (const k of this.firstSent.keys()) {
+          if (drop-- <= 0) break;
+          this.firstSent.delete(k);
+        }
+      }
+    }
     const key = `${name}/${hg}`;
     let s = this.sentSeqs.get(key);
     if (!s) {
@@ -410,15 +444,14 @@ export class SimCluster {
     const msg = this.decode(f.bytes);
     if (!msg || getString(msg, 't') !== 'status') return;
     const from = getString(msg, 'src') ?? '';
-    const hg = Number.parseInt(getString(msg, 'hg') ?? '', 16);
-    const ts = Number.parseInt(getString(msg, 'ts') ?? '', 16);
+    const hgText = getString(msg, 'hg') ?? '';
+    const hg = Number.parseInt(hgText, 16);
     this.heard.push({
       atMs: this.sched.nowMs,
       node: name,
       from,
       generation: hg,
-      // ts is the sender's wall clock in seconds: only a hint; the campaign uses receipt times.
-      sentAtMs: Number.isFinite(ts) ? ts * 1000 : Number.NaN,
+      sentAtMs: this.firstSent.get(`${from}/${hgText}/${getString(msg, 'seq') ?? ''}`) ?? Number.NaN,
     });
     if (this.heard.length > 20_000) this.heard.splice(0, 10_000);
   }
@@ -478,6 +511,24 @@ export class SimCluster {
     const segment = this.opts.media[link]!;
     this.net.setFaults({ segment, from: a, to: b }, { loss: probability });
     this.net.setFaults({ segment, from: b, to: a }, { loss: probability });
+  }
+
+  /**
+   * An attacker (or a looping switch) on the first medium sends authentic frames captured
+   * earlier. They must change nothing: replays of this generation and frames of an older one
+   * are dropped by the membership core.
+   */
+  async replay(frames: readonly Uint8Array[]): Promise<void> {
+    if (!this.#replayer) {
+      const segment = this.opts.media[0]!;
+      this.#replayer = memoryMedium(this.net, {
+        node: 'replayer',
+        segment,
+        frameFormat: segment.startsWith('/dev/') ? 'classic' : 'netstring',
+      });
+      await this.#replayer.open();
+    }
+    for (const f of frames) await this.#replayer.send(f);
   }
 
   /** Step one node's wall clock (NTP, an operator): must change nothing. */
@@ -614,6 +665,11 @@ export class SimCluster {
                 this.fenced.push({ atMs: this.sched.nowMs, by: node, node: target });
                 // A reset machine runs nothing, and its daemon is gone.
                 this.kill(target, { machine: true });
+                const boot = this.rebootAfterFenceMs;
+                if (boot !== undefined)
+                  this.sched.clockFor('world', target).setTimeout(() => {
+                    if (!this.node(target).alive) void this.start(target);
+                  }, boot);
                 resolve(true);
               } else resolve(false);
             },
