@@ -246,6 +246,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
       break;
   }
   timers(o);
+  checkInvariants(st);
   return {
     send: o.send,
     work: o.work,
@@ -254,6 +255,36 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
     ...(o.requestAccepted ? { requestAccepted: o.requestAccepted } : {}),
     wakeAtMs: nextWake(st),
   };
+}
+
+/**
+ * What holds after every step, whatever the input (asserted: a violation is a bug of this
+ * core, and the node shell reports it as an internal error of the resource layer; the fault
+ * campaign runs every seed with these checks on):
+ * 1. work ids are unique and increasing: every id in flight is below `nextWorkId`;
+ * 2. only nice_failback knows standby: legacy mode never has a standby in progress;
+ * 3. a shutdown is either queued or running, never both;
+ * 4. no standby and no shutdown release before comm-up (nothing is negotiated before it);
+ * 5. with nice_failback, comm-up has left `init` behind;
+ * 6. a node that is shutting down (nice_failback) claims nothing: takeovers, standby
+ *    acquisitions and the start-up settle are all refused while it releases;
+ * 7. the local node is never among the dead, departed or fenced peers;
+ * 8. handover, stuck and fence-retry entries name configured groups and peers.
+ */
+function checkInvariants(st: OwnershipState): void {
+  const me = st.cfg.localNode;
+  for (const id of st.inFlight.keys()) assert(id < st.nextWorkId, `ownership: work id ${id} not below nextWorkId`);
+  assert(nice(st) || st.standby === undefined, 'ownership: a standby in legacy mode');
+  assert(!(st.shuttingDown && st.shutdownQueued), 'ownership: shutdown both queued and running');
+  assert(st.commUp || st.standby === undefined, 'ownership: a standby before comm-up');
+  assert(!(nice(st) && st.commUp && st.rstate === 'init'), 'ownership: still init after comm-up');
+  assert(!(nice(st) && st.shuttingDown && st.iHold !== 0), 'ownership: claims resources while shutting down');
+  assert(!st.deadPeers.has(me) && !st.departedPeers.has(me), 'ownership: the local node counted as gone');
+  assert(!st.fenceRetry.has(me), 'ownership: fencing the local node');
+  const keys = new Set(st.cfg.groups.map((g) => g.key));
+  for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
+  for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
+  for (const n of st.fenceRetry.keys()) assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -790,6 +821,9 @@ function peerRestart(o: Out, node: string): void {
     const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
     if (release.length > 0)
       schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
+    // Our own groups were never asked for (the peer was found dead at comm-up and its fence
+    // had not succeeded): ask now that it is back.
+    if (!st.initialDone) legacyRequestOwn(o, 'peer returned');
   }
 }
 
