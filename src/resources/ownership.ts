@@ -273,7 +273,8 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
  */
 function checkInvariants(st: OwnershipState): void {
   const me = st.cfg.localNode;
-  for (const id of st.inFlight.keys()) assert(id < st.nextWorkId, `ownership: work id ${id} not below nextWorkId`);
+  for (const id of st.inFlight.keys())
+    assert(id < st.nextWorkId, `ownership: work id ${id} not below nextWorkId`);
   assert(nice(st) || st.standby === undefined, 'ownership: a standby in legacy mode');
   assert(!(st.shuttingDown && st.shutdownQueued), 'ownership: shutdown both queued and running');
   assert(st.commUp || st.standby === undefined, 'ownership: a standby before comm-up');
@@ -284,7 +285,8 @@ function checkInvariants(st: OwnershipState): void {
   const keys = new Set(st.cfg.groups.map((g) => g.key));
   for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
   for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
-  for (const n of st.fenceRetry.keys()) assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
+  for (const n of st.fenceRetry.keys())
+    assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
 }
 
 // ---------------------------------------------------------------------------------------

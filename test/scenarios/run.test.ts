@@ -74,7 +74,10 @@ class Runner {
           warntimeMs: 2000,
           initdeadMs: 10000,
           mode: (kv.get('mode') ?? 'on') as 'on',
-          groups: (kv.get('groups') ?? '').split(',').filter(Boolean).map((g) => g.split(':') as [string, string]),
+          groups: (kv.get('groups') ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((g) => g.split(':') as [string, string]),
           stonith: args.includes('stonith'),
         });
         return 'ok';
