@@ -140,6 +140,8 @@ interface ResourceSide {
   readonly core: OwnershipState;
   readonly executor: GroupExecutor;
   timer: unknown;
+  /** Closed (failover): the resource side takes no more input and says nothing more. */
+  closed: boolean;
   shutdownWaiters: ((done: boolean) => void)[];
   lastRequest: StandbyResult | undefined;
 }
@@ -219,6 +221,7 @@ export class HaNode {
           ...(r.fenceDeadlineMs !== undefined ? { fenceDeadlineMs: r.fenceDeadlineMs } : {}),
         }),
         timer: undefined,
+        closed: false,
         shutdownWaiters: [],
         lastRequest: undefined,
       };
@@ -273,6 +276,7 @@ export class HaNode {
   closeResources(): void {
     const rs = this.rs;
     if (!rs) return;
+    rs.closed = true;
     this.opts.clock.clearTimeout(rs.timer);
     rs.timer = undefined;
     rs.executor.close();
@@ -481,7 +485,7 @@ export class HaNode {
 
   /** heartbeat's membership → resource hand-off (hb_resource.c's callbacks). */
   private translateEvent(e: MembershipEvent): void {
-    if (!this.rs) return;
+    if (!this.rs || this.rs.closed) return;
     switch (e.kind) {
       case 'commUp':
         this.stepOwnership({ kind: 'commUp' });
@@ -510,7 +514,7 @@ export class HaNode {
   }
 
   private translateDelivery(d: Delivered): void {
-    if (!this.rs) return;
+    if (!this.rs || this.rs.closed) return;
     const fields: Record<string, string> = {};
     for (const f of d.msg.fields) {
       if (f.kind === 'string' && !(f.name in fields)) fields[f.name] = getString(d.msg, f.name) ?? '';
@@ -524,7 +528,7 @@ export class HaNode {
    */
   private stepOwnership(input: OwnershipInput): void {
     const rs = this.rs;
-    if (!rs || this.closed) return;
+    if (!rs || rs.closed || this.closed) return;
     let out: OwnershipOutput;
     try {
       out = ownershipStep(rs.core, input, this.opts.clock.monotonicMs());
