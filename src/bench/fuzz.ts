@@ -710,6 +710,8 @@ export interface TargetReport {
   readonly oracleFailures: number;
   readonly rssBeforeBytes: number;
   readonly rssAfterBytes: number;
+  /** V8 heap in use after a full collection (with --expose-gc): what the parsers keep. */
+  readonly heapAfterBytes: number;
 }
 
 export interface FuzzOptions {
@@ -787,6 +789,7 @@ export function runFuzz(opts: FuzzOptions): { reports: TargetReport[]; findings:
       oracleFailures,
       rssBeforeBytes: rssBefore,
       rssAfterBytes: rss(),
+      heapAfterBytes: process.memoryUsage().heapUsed,
     };
     reports.push(report);
     opts.onReport?.(report);
@@ -804,7 +807,7 @@ function printReport(r: TargetReport): void {
   process.stdout.write(
     `${r.target.padEnd(12)} ${String(r.inputs).padStart(8)} inputs  ${String(Math.round(r.perSecond)).padStart(7)}/s  ` +
       `crashes ${r.crashes}  oracle ${r.oracleFailures}  slowest ${r.slowestMs.toFixed(1)} ms (#${r.slowestIndex})  ` +
-      `RSS ${mb(r.rssBeforeBytes)} -> ${mb(r.rssAfterBytes)}\n             outcomes: ${outcomes}\n`,
+      `RSS ${mb(r.rssBeforeBytes)} -> ${mb(r.rssAfterBytes)}, heap after GC ${mb(r.heapAfterBytes)}\n             outcomes: ${outcomes}\n`,
   );
 }
 
@@ -855,7 +858,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   const crashes = reports.reduce((n, r) => n + r.crashes, 0);
   const oracle = reports.reduce((n, r) => n + r.oracleFailures, 0);
   process.stdout.write(
-    `total        ${total} inputs in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s); crashes ${crashes}; oracle failures ${oracle}; RSS ${mb(rssStart)} -> ${mb(rss())}\n`,
+    `total        ${total} inputs in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s); crashes ${crashes}; oracle failures ${oracle}; RSS ${mb(rssStart)} -> ${mb(rss())}, heap after GC ${mb(process.memoryUsage().heapUsed)}\n`,
   );
   for (const f of findings.slice(0, 10)) {
     process.stdout.write(
