@@ -95,8 +95,17 @@ reads the device, depth 20 writes and reads a status file on the file system.
       longdesc: 'Give up unmounting after 6 seconds instead of the operation timeout.',
     },
     {
+      name: 'force_clones',
+      type: 'boolean',
+      unique: false,
+      default: 'false',
+      shortdesc: 'allow running as a clone, regardless of filesystem type',
+      longdesc:
+        'A local file system (ext4, xfs, ...) mounted read-write on several nodes is corrupted; cloning one is refused unless this is true.',
+    },
+    {
       name: 'force_unmount',
-      type: 'string',
+      type: 'boolean',
       unique: false,
       default: 'true',
       shortdesc: 'kill processes before unmount',
@@ -306,6 +315,20 @@ function needsFsck(c: FsConfig, runFsck: string): boolean {
 async function validate(req: AgentRequest, c: FsConfig, forStart: boolean): Promise<AgentResult | undefined> {
   const problem = configProblem(c.deviceParam, req.param('directory'), 0);
   if (problem) return { rc: OCF.ERR_CONFIGURED, reason: problem };
+  const cloneMax = req.env['OCF_RESKEY_CRM_meta_clone_max'];
+  const ro = c.options.split(',').includes('ro');
+  if (
+    cloneMax !== undefined &&
+    cloneMax !== '' &&
+    !c.network &&
+    !c.bind &&
+    !ro &&
+    !isTrue(req.param('force_clones'))
+  )
+    return {
+      rc: OCF.ERR_CONFIGURED,
+      reason: `DANGER! ${c.fstype || 'a local file system'} on ${c.deviceParam} is NOT cluster-aware: do not clone it (force_clones=true overrides)`,
+    };
   const runFsck = req.param('run_fsck');
   if (!['auto', 'force', 'no'].includes(runFsck))
     return { rc: OCF.ERR_CONFIGURED, reason: `Invalid run_fsck "${runFsck}": use auto, force or no` };

@@ -7,7 +7,7 @@
 import type { Agent, AgentRequest, AgentResult } from './agent.js';
 import { isFile } from './files.js';
 import type { AgentMetadata } from './metadata.js';
-import { isDecimal, OCF } from './ocf.js';
+import { isDecimal, isTrue, OCF } from './ocf.js';
 import { haveBinary } from './runtime.js';
 import { sleepMs } from './sleep.js';
 
@@ -32,10 +32,28 @@ means lxc-info -s reports RUNNING.
     {
       name: 'config',
       type: 'string',
+      required: true,
       unique: false,
-      default: '',
       shortdesc: 'Container configuration file',
-      longdesc: 'Passed as lxc-start -f when set; empty uses <lxcpath>/<container>/config.',
+      longdesc:
+        "The container's configuration (lxc-start -f). The heartbeat-style form lxc::NAME uses <lxcpath>/NAME/config.",
+    },
+    {
+      name: 'log',
+      type: 'string',
+      unique: false,
+      default: (env) =>
+        `${env['HA_RSCTMP'] || '/run/resource-agents'}/${env['OCF_RESOURCE_INSTANCE'] ?? 'default'}.log`,
+      shortdesc: 'Container log file',
+      longdesc: 'lxc-start writes its log here (-o).',
+    },
+    {
+      name: 'use_screen',
+      type: 'boolean',
+      unique: false,
+      default: 'false',
+      shortdesc: 'Use screen for the container console',
+      longdesc: 'Not supported by tsbeat (true is refused): the container always starts in the background.',
     },
     {
       name: 'lxcpath',
@@ -90,7 +108,13 @@ function validate(req: AgentRequest): AgentResult | undefined {
   for (const b of ['lxc-start', 'lxc-stop', 'lxc-info', 'lxc-wait'])
     if (!haveBinary(b, req.env))
       return { rc: OCF.ERR_INSTALLED, reason: `Setup problem: couldn't find command: ${b}` };
-  const config = req.param('config') || `${req.param('lxcpath')}/${c}/config`;
+  if (isTrue(req.param('use_screen')))
+    return {
+      rc: OCF.ERR_CONFIGURED,
+      reason: 'use_screen is not supported: tsbeat starts containers with lxc-start -d',
+    };
+  const config = req.param('config');
+  if (config === '') return { rc: OCF.ERR_CONFIGURED, reason: 'config is not set' };
   if (!isFile(config))
     return { rc: OCF.ERR_INSTALLED, reason: `container configuration ${config} does not exist` };
   return undefined;
@@ -99,10 +123,15 @@ function validate(req: AgentRequest): AgentResult | undefined {
 async function start(req: AgentRequest): Promise<AgentResult> {
   if ((await state(req)) === 'RUNNING') return { rc: OCF.SUCCESS };
   const config = req.param('config');
-  const r = await req.runtime.runTool('lxc-start', [...base(req), ...(config ? ['-f', config] : []), '-d'], {
-    signal: req.signal,
-    timeoutMs: 60_000,
-  });
+  const log = req.param('log');
+  const r = await req.runtime.runTool(
+    'lxc-start',
+    [...base(req), '-f', config, ...(log ? ['-o', log] : []), '-d'],
+    {
+      signal: req.signal,
+      timeoutMs: 60_000,
+    },
+  );
   if (r.code !== 0)
     return { rc: OCF.ERR_GENERIC, reason: `lxc-start ${req.param('container')} failed: ${r.stderr.trim()}` };
   await req.runtime.runTool('lxc-wait', [...base(req), '-s', 'RUNNING', '-t', '30'], { signal: req.signal });
@@ -160,8 +189,11 @@ export const lxc: Agent = {
     grammar: 'container [lxcpath]',
     parse(args) {
       if (args.length < 1 || args.length > 2) return undefined;
-      const [container = '', lxcpath] = args;
-      return { instance: `lxc_${container}`, reskeys: { container, ...(lxcpath ? { lxcpath } : {}) } };
+      const [container = '', lxcpath = '/var/lib/lxc'] = args;
+      return {
+        instance: `lxc_${container}`,
+        reskeys: { container, lxcpath, config: `${lxcpath}/${container}/config` },
+      };
     },
   },
 };

@@ -3,6 +3,7 @@
 
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { builtinAgentCheck } from '../agents/builtin.js';
 import { systemHost } from '../config/host.js';
 import { loadConfig } from '../config/load.js';
 import { configToJson, summarize } from '../config/print.js';
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     host: args.values.offline ? null : systemHost(),
     hostname: hostname(),
     ...(args.values.node !== undefined ? { localNode: args.values.node } : {}),
+    agents: builtinAgentCheck,
   });
   const diagnostics = sortDiagnostics(result.diagnostics);
   const failed = hasErrors(diagnostics);
