@@ -225,9 +225,7 @@ async function heartbeatScript(args: readonly string[], action: string, call: Oc
   if (args.length > 1) return usage();
   const res = args[0] ?? 'all';
   const drbdadm =
-    call.env['OCF_RESKEY_drbdadm'] ??
-    drbdadmFromDefaults(readText(call.env['TSBEAT_DRBD_DEFAULTS'] ?? '/etc/default/drbd')) ??
-    '/sbin/drbdadm';
+    call.env['OCF_RESKEY_drbdadm'] ?? drbdadmFromDefaults(readText('/etc/default/drbd')) ?? '/sbin/drbdadm';
   const env = {
     ...call.env,
     OCF_RESOURCE_INSTANCE: `drbddisk_${res}`,

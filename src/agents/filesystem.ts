@@ -501,7 +501,7 @@ async function deepCheck(req: AgentRequest, c: FsConfig): Promise<AgentResult> {
     if (werr !== undefined) return { rc: OCF.ERR_GENERIC, reason: `Cannot write ${src}: ${werr}` };
     const w = await req.runtime.runTool(
       'dd',
-      [`if=${src}`, `of=${file}`, 'oflag=direct,sync', 'bs=4k', 'conv=fsync,sync'],
+      [`if=${src}`, `of=${file}`, 'oflag=direct', 'bs=4k', 'conv=fsync,sync'],
       { signal: req.signal, timeoutMs: 30_000 },
     );
     removeFile(src);
