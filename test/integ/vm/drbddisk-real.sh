@@ -13,7 +13,7 @@ FS=$repo/ocf/Filesystem
 export HA_RSCTMP=/run/resource-agents OCF_ROOT=/usr/lib/ocf
 mkdir -p $HA_RSCTMP
 result() { echo "RESULT $1 $2"; }
-now() { date +%s.%N; }
+now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 modprobe drbd && modprobe loop || { echo "no drbd/loop module"; exit 3; }
@@ -41,7 +41,7 @@ for n in a b; do
 #!/bin/bash
 $drbdadm -c /etc/drbd-$n.conf "\$@"
 rc=\$?
-echo "\$(date +%s.%N) \$* -> \$rc" >>/tmp/calls-$n.log
+echo "\$EPOCHREALTIME \$* -> \$rc" >>/tmp/calls-$n.log
 exit \$rc
 EOF
   chmod 755 /tmp/drbdadm-$n
@@ -68,8 +68,8 @@ out=$($HB status); result hb_status_all "$? $out"
 # The peer cannot be promoted while r0 is Primary: 6 attempts 1 s apart, then exit 1.
 t=$(now); OCF_RESKEY_drbdadm=/tmp/drbdadm-b $HB r1 start >/tmp/refused.out 2>&1; rc=$?
 result hb_refused "$rc $(elapsed "$t")"
-result hb_refused_attempts "$(grep -c '^[0-9.]* primary r1 -> ' /tmp/calls-b.log)"
-result hb_refused_drbdadm_rc "$(grep '^[0-9.]* primary r1 -> ' /tmp/calls-b.log | sed 's/.* -> //' | sort -u | tr '\n' ' ')"
+result hb_refused_attempts "$(grep -c ' primary r1 -> ' /tmp/calls-b.log)"
+result hb_refused_drbdadm_rc "$(grep ' primary r1 -> ' /tmp/calls-b.log | sed 's/.* -> //' | sort -u | tr '\n' ' ')"
 : >/tmp/calls-b.log
 t=$(now); env OCF_RESOURCE_INSTANCE=d1 OCF_RESKEY_drbd_resource=r1 OCF_RESKEY_drbdadm=/tmp/drbdadm-b $OCF start 2>/tmp/ocf-refused.err; rc=$?
 result ocf_refused "$rc $(elapsed "$t")"
@@ -85,7 +85,7 @@ echo "written on r0" >/srv/r0/proof.txt
 # Demoting r0 while it is mounted: DRBD refuses (device held open), 3 attempts, exit 1.
 t=$(now); $HB r0 stop >/tmp/busy.out 2>&1; rc=$?
 result hb_stop_busy "$rc $(elapsed "$t")"
-result hb_stop_busy_attempts "$(grep -c '^[0-9.]* secondary r0 -> ' /tmp/calls-a.log)"
+result hb_stop_busy_attempts "$(grep -c ' secondary r0 -> ' /tmp/calls-a.log)"
 out=$($HB r0 status); result hb_status_still_primary "$? $out"
 env "${fsenv[@]}" $FS stop; result fs_stop $?
 env "${fsenv[@]}" $FS monitor; result fs_monitor_after_stop $?
