@@ -330,6 +330,7 @@ async function agentDiagnostics(
           ...(at ? { line: at.line, col: at.col } : {}),
           message: `${r.spec}: ${p.message}`,
           ...(p.hint !== undefined ? { hint: p.hint } : {}),
+          agent: true,
         });
       }
     }

@@ -8,6 +8,9 @@
 // because the device is mounted is tried 3 times and ends with exit 1 while the role stays
 // Primary; tsbeat's Filesystem on /dev/drbd0 passes monitor depths 0/10/20; and after a
 // failover the peer (OCF form) is promoted and reads what was written on r0.
+// The executables run once each; the other steps run in one node process through
+// dist/agents/builtin.js (the daemon's in-process entry, same dispatcher), because every node
+// start costs seconds under emulation.
 // The VM must be able to run here (scripts/install-deps.sh); TSBEAT_NO_VM=1 skips.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO } from '../support/cli.js';
@@ -50,6 +53,7 @@ describe.skipIf(skip)('drbddisk on real DRBD 8.4 (VM)', () => {
 
   it('heartbeat style: status words and codes, promote, demote, stop when stopped', () => {
     expect(results.get('hb_status_secondary')).toBe('3 stopped (Secondary)');
+    expect(results.get('ocf_exe_monitor_secondary')).toBe('7');
     expect(timed('hb_start')[0]).toBe(0);
     expect(results.get('role_after_start')).toBe('Primary/Secondary');
     expect(results.get('hb_status_primary')).toBe('0 running (Primary)');
