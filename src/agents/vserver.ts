@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import type { Agent, AgentRequest, AgentResult, OcfCall } from './agent.js';
 import { runOcfAction } from './agent.js';
-import { announce } from './announce.js';
+import { announce, haBin } from './announce.js';
 import { isFile, readText } from './files.js';
 import type { AgentMetadata } from './metadata.js';
 import { isDecimal, OCF } from './ocf.js';
@@ -48,6 +48,15 @@ stand in.
       default: '/etc/vservers',
       shortdesc: 'util-vserver configuration directory',
       longdesc: "Where each guest's interfaces/*/ip and dev files are read from.",
+    },
+    {
+      name: 'arp_sender',
+      type: 'string',
+      unique: false,
+      default: '',
+      shortdesc: 'ARP sender',
+      longdesc:
+        '"send_arp" (heartbeat\'s, default when installed): sends for an address the host does not carry yet, as a guest\'s address is before its start; "tsbeat": iputils arping, which can only announce addresses already on the interface.',
     },
     {
       name: 'arp_count',
@@ -131,10 +140,24 @@ function validate(req: AgentRequest): { guests: string[]; cmd: string } | AgentR
     return { rc: OCF.ERR_CONFIGURED, reason: `guests "${req.param('guests')}" is not a list of guest names` };
   if (!isDecimal(req.param('arp_count')))
     return { rc: OCF.ERR_CONFIGURED, reason: `arp_count "${req.param('arp_count')}" is not a number` };
+  const sender = req.param('arp_sender');
+  if (!['', 'send_arp', 'tsbeat'].includes(sender))
+    return { rc: OCF.ERR_CONFIGURED, reason: `arp_sender "${sender}" is not send_arp or tsbeat` };
   const cmd = req.param('vserver_cmd');
   if (cmd === '' || !haveBinary(cmd, req.env))
     return { rc: OCF.ERR_INSTALLED, reason: `Setup problem: couldn't find command: ${cmd}` };
   return { guests, cmd };
+}
+
+/**
+ * Who sends the guests' ARP. A guest's addresses are put on the host's interface by its own
+ * start, so the announcement comes before they exist locally: iputils arping refuses that
+ * ("bind: Cannot assign requested address"), heartbeat's send_arp writes raw frames and does not.
+ */
+function arpSender(req: AgentRequest): 'send_arp' | 'tsbeat' {
+  const chosen = req.param('arp_sender');
+  if (chosen === 'send_arp' || chosen === 'tsbeat') return chosen;
+  return haveBinary(`${haBin(req)}/send_arp`, req.env) ? 'send_arp' : 'tsbeat';
 }
 
 async function start(req: AgentRequest, guests: string[], cmd: string): Promise<AgentResult> {
@@ -149,7 +172,7 @@ async function start(req: AgentRequest, guests: string[], cmd: string): Promise<
       for (const a of guestAddresses(req.param('confdir'), g)) {
         await announce(req, {
           plan: { nic: a.dev, ip: a.ip, pairs, intervalMs: 200 },
-          sender: 'tsbeat',
+          sender: arpSender(req),
           background: false,
           level: 'info',
         });

@@ -8,13 +8,18 @@
 //    (promote, mount, guests, mail);
 //  - failback to node1 with a process on node2 that keeps /srv busy and ignores SIGTERM: node2's
 //    Filesystem stop escalates (TERM rounds, then KILL), unmounts, and only then node1 mounts;
+//  - a stop that cannot clear the mount (its user is outside the node's PID namespace, so no
+//    signal reaches it) fails, is retried (STOPRETRYMAX=1), and the group stays where it is
+//    (a STOP failure) instead of being mounted by the peer;
+//  - vserver announces each guest's addresses (util-vserver's interfaces/N/ip and dev) by
+//    gratuitous ARP before it starts the guest, seen by the peer;
 //  - at no moment, sampled every 50 ms from the host through /proc/<init>/mounts, is the
 //    shared file system mounted on both machines.
 // Stand-ins, named: drbdadm is test/fixtures/agents/fake-drbdadm (STAND-IN: this kernel has no
 // DRBD; each node's role lives in its private /run; real DRBD is agents-drbd-vm.test.ts), mail
 // is fake-mail (STAND-IN), util-vserver is vserver-standin (STAND-IN), all placed inside the
 // nodes' private mount namespaces. Needs root and scripts/install-deps.sh.
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -31,7 +36,7 @@ import {
   waitFor,
   waitForLog,
 } from '../harness/index.js';
-import { REPO } from './agents-support.js';
+import { captureArp, macOf, REPO } from './agents-support.js';
 
 const FIX = join(REPO, 'test', 'fixtures', 'agents');
 let cluster: Cluster | undefined;
@@ -114,6 +119,7 @@ beforeAll(async () => {
         autoFailback: 'on',
         extra: [
           'stonith_host * external/tsbpower node1 node2',
+          'env STOPRETRYMAX=1',
           'env FAKE_DRBD_DIR=/run/fakedrbd',
           'env VSERVER_STANDIN_DIR=/run/vs',
           `env FAKE_MAIL_OUT=${join(cluster.tmpDir, 'mail.out')}`,
@@ -154,13 +160,47 @@ afterAll(async () => {
   if (loop !== '') execFileSync('losetup', ['-d', loop]);
 });
 
-function startOrder(log: string): string[] {
+function startOrder(log: string, only?: 'start' | 'stop'): string[] {
   return [
     ...log.matchAll(/Running (drbddisk|Filesystem|vserver|MailTo) \(tsbeat built-in\) .*\b(start|stop)$/gm),
   ].map((m) => `${m[2]} ${m[1]}`);
 }
 
-it('starts in order, fails over after fencing, fails back through a busy-unmount escalation, never mounted twice', async () => {
+it("vserver announces each guest's addresses before starting it (seen by the peer)", async () => {
+  const conf = join(cluster!.tmpDir, 'vservers');
+  for (const [g, ip] of [
+    ['g1', '10.77.0.201'],
+    ['g2', '10.77.0.202'],
+  ] as const) {
+    mkdirSync(join(conf, g, 'interfaces', '0'), { recursive: true });
+    writeFileSync(join(conf, g, 'interfaces', '0', 'ip'), `${ip}\n`);
+    writeFileSync(join(conf, g, 'interfaces', '0', 'dev'), 'eth0\n');
+  }
+  const e = {
+    OCF_ROOT: '/usr/lib/ocf',
+    OCF_RESOURCE_INSTANCE: 'vs',
+    OCF_RESKEY_guests: 'g1 g2',
+    OCF_RESKEY_confdir: conf,
+    OCF_RESKEY_arp_count: '2',
+    VSERVER_STANDIN_DIR: '/run/vs',
+  };
+  const mac = await macOf(a);
+  const frames = await captureArp(b, '10.77.0.202', 4, async () => {
+    expect((await a.exec([`${REPO}/ocf/vserver`, 'start'], { env: e })).code).toBe(0);
+  });
+  expect(frames.map((f) => [f.op, f.srcMac])).toEqual([
+    ['request', mac],
+    ['reply', mac],
+    ['request', mac],
+    ['reply', mac],
+  ]);
+  expect((await a.exec([`${REPO}/ocf/vserver`, 'monitor'], { env: e })).code).toBe(0);
+  expect((await a.exec([`${REPO}/ocf/vserver`, 'stop'], { env: e })).code).toBe(0);
+  expect((await a.exec([`${REPO}/ocf/vserver`, 'monitor'], { env: e })).code).toBe(7);
+  await a.execOk(['rm', '-f', '/run/vs/calls.log']);
+}, 60_000);
+
+it('starts in order, fails over after fencing, fails back through a busy-unmount escalation, keeps the group where a stop cannot unmount, never mounted twice', async () => {
   await Promise.all([start(a), start(b)]);
   await waitFor(() => srvMount(a) === loop, 60_000, { description: '/srv mounted on node1' });
   await waitFor(
@@ -170,7 +210,7 @@ it('starts in order, fails over after fencing, fails back through a busy-unmount
     30_000,
     { description: 'takeover mail from node1' },
   );
-  expect(startOrder(readLog(a))).toEqual([
+  expect(startOrder(readLog(a), 'start')).toEqual([
     'start drbddisk',
     'start Filesystem',
     'start vserver',
@@ -215,6 +255,37 @@ it('starts in order, fails over after fencing, fails back through a busy-unmount
   expect(srvMount(b)).toBeUndefined();
   expect((await b.execOk(['cat', '/run/fakedrbd/role'])).stdout).toBe('Secondary\n');
   await waitForLog(a, /Running MailTo \(tsbeat built-in\) root start/, 30_000);
+
+  // A stop that cannot succeed: /srv's user lives in node1's mount namespace but outside its
+  // PID namespace (entered from the host), so Filesystem finds no process to signal.
+  const holder: ChildProcess = spawn(
+    'nsenter',
+    ['-t', String(a.initPid), '-m', 'sh', '-c', 'cd /srv && exec sleep 1000'],
+    {
+      stdio: 'ignore',
+    },
+  );
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    const markA = logMark(a);
+    await a.execOk(
+      [
+        process.execPath,
+        '-e',
+        `import('${REPO}/dist/ipc/client.js').then(async (m) => { const r = await m.apiCall('/run/tsbeat/control.sock', 'standby', { set: 'local' }); console.log(JSON.stringify(r)); })`,
+      ],
+      { env: env(a) },
+    );
+    await waitForLog(a, /Resource STOP failure: Filesystem::\S+ is still running/, 150_000, { since: markA });
+    const stuck = readLog(a, markA);
+    expect(stuck).toMatch(/No processes on \/srv were signalled\./);
+    expect(stuck).toMatch(/Retrying failed stop operation \[Filesystem::/);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(srvMount(a)).toBe(loop);
+    expect(srvMount(b)).toBeUndefined();
+  } finally {
+    holder.kill('SIGKILL');
+  }
 
   expect(samples).toBeGreaterThan(100);
   expect(doubleMounts).toEqual([]);
