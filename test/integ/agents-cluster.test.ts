@@ -163,7 +163,9 @@ afterAll(async () => {
 function startOrder(log: string, only?: 'start' | 'stop'): string[] {
   return [
     ...log.matchAll(/Running (drbddisk|Filesystem|vserver|MailTo) \(tsbeat built-in\) .*\b(start|stop)$/gm),
-  ].map((m) => `${m[2]} ${m[1]}`);
+  ]
+    .map((m) => `${m[2]} ${m[1]}`)
+    .filter((x) => only === undefined || x.startsWith(only));
 }
 
 it("vserver announces each guest's addresses before starting it (seen by the peer)", async () => {
