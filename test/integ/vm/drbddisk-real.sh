@@ -18,7 +18,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 modprobe drbd && modprobe loop || { echo "no drbd/loop module"; exit 3; }
 result drbd_version "$(sed -n '1s/^version: \([0-9.]*\).*/\1/p' /proc/drbd)"
-for i in 0 1; do truncate -s 32M /tmp/disk$i.img && losetup /dev/loop$i /tmp/disk$i.img; done
+for i in 0 1; do truncate -s 16M /tmp/disk$i.img && losetup /dev/loop$i /tmp/disk$i.img; done
 conf() {
   cat <<EOF
 global { usage-count no; }

@@ -8,12 +8,18 @@
 // every status text classifies under heartbeat's ResourceManager rule as intended, that Delay
 // answers 3 to unknown actions, and that `tsbeat check`'s agent validation gives file-free
 // problems with OCF code and reason.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AgentIo, runOcfAction } from '../../../src/agents/agent.js';
-import { haresourcesForm, validateBuiltinResource } from '../../../src/agents/builtin.js';
+import {
+  haresourcesForm,
+  runHeartbeatStyle,
+  shutdownBuiltinAgents,
+  validateBuiltinResource,
+} from '../../../src/agents/builtin.js';
 import { delay, parseDelay } from '../../../src/agents/delay.js';
 import {
   drbdadmFromDefaults,
@@ -40,7 +46,10 @@ import { REPO } from '../../support/cli.js';
 
 const FIX = join(REPO, 'test', 'fixtures', 'agents');
 const tmp = mkdtempSync(join(tmpdir(), 'tsbeat-agents2-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+afterAll(() => {
+  shutdownBuiltinAgents();
+  rmSync(tmp, { recursive: true, force: true });
+});
 
 interface Captured {
   rc: number;
@@ -437,4 +446,47 @@ describe('tsbeat check: agent validation', () => {
     expect(haresourcesForm('[resource]')).toBe('[::resource]');
     expect(haresourcesForm('email [subject]')).toBe('::email[::subject]');
   });
+});
+
+describe('the two packagings agree (in-process runHeartbeatStyle and the resource.d executables)', () => {
+  it.each([
+    ['drbddisk', ['r0']],
+    ['Delay', ['0.1', '0.1']],
+    ['MailTo', ['root']],
+  ] as const)(
+    '%s',
+    async (name, args) => {
+      const dir = join(tmp, `pk-${name}`);
+      mkdirSync(dir, { recursive: true });
+      const env = baseEnv({
+        FAKE_DRBD_DIR: join(dir, 'drbd'),
+        OCF_RESKEY_drbdadm: join(FIX, 'fake-drbdadm'),
+        MAILCMD: join(FIX, 'fake-mail'),
+        FAKE_MAIL_OUT: join(dir, 'mail.out'),
+        HA_RSCTMP: join(dir, 'rsc'),
+      });
+      const seq = ['status', 'start', 'status', 'stop', 'status'] as const;
+      const inProc: [number, string][] = [];
+      for (const action of seq) {
+        const r = await runHeartbeatStyle(name, [...args], action, {
+          env,
+          signal: new AbortController().signal,
+          log: () => {},
+        });
+        inProc.push([r.rc, r.stdout]);
+      }
+      const exe: [number, string][] = [];
+      for (const action of seq) {
+        const r = spawnSync(join(REPO, 'resource.d', name), [...args, action], {
+          env,
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        exe.push([r.status ?? -1, r.stdout]);
+      }
+      expect(exe).toEqual(inProc);
+      expect(inProc.map(([, out]) => heartbeatSaysRunning(out))).toEqual([false, false, true, false, false]);
+    },
+    60_000,
+  );
 });
