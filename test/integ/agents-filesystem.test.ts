@@ -82,7 +82,7 @@ async function mountedAt(dir: string): Promise<string | undefined> {
 
 describe('other managers', () => {
   it('ocf-tester passes ocf:tsbeat:Filesystem', async () => {
-    await n1.execOk(['mkdir', '-p', '/mnt/t-ocft']);
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/t-ocft']);
     const r = await n1.exec(
       [
         'ocf-tester',
@@ -91,7 +91,7 @@ describe('other managers', () => {
         '-o',
         `device=${a.dev}`,
         '-o',
-        'directory=/mnt/t-ocft',
+        'directory=/run/tsb-fs/t-ocft',
         '-o',
         'fstype=ext4',
         ocfAgent('Filesystem'),
@@ -100,11 +100,11 @@ describe('other managers', () => {
     );
     expect(r.stdout).toContain(`${ocfAgent('Filesystem')} passed all tests`);
     expect(r.code).toBe(0);
-    expect(await mountedAt('/mnt/t-ocft')).toBeUndefined();
+    expect(await mountedAt('/run/tsb-fs/t-ocft')).toBeUndefined();
   });
 
   it('crm_resource drives it, with --force-check=20', async () => {
-    await n1.execOk(['mkdir', '-p', '/mnt/t-crm']);
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/t-crm']);
     const crm = (...op: string[]) =>
       n1.exec(
         [
@@ -119,7 +119,7 @@ describe('other managers', () => {
           '--option',
           `device=${a.dev}`,
           '--option',
-          'directory=/mnt/t-crm',
+          'directory=/run/tsb-fs/t-crm',
           '--option',
           'fstype=ext4',
         ],
@@ -146,7 +146,7 @@ describe('other managers', () => {
 });
 
 describe('mount, monitor depths, unmount', () => {
-  const dir = '/mnt/fs-depth';
+  const dir = '/run/tsb-fs/fs-depth';
   const e = () => env({ device: a.dev, directory: dir, fstype: 'ext4' }, 'depthfs');
 
   it('start, monitor 0/10/20 (status file written), stop, and each is idempotent', async () => {
@@ -171,22 +171,22 @@ describe('mount, monitor depths, unmount', () => {
   });
 
   it('-LLABEL and -UUUID name the device', async () => {
-    await n1.execOk(['mkdir', '-p', '/mnt/fs-label']);
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/fs-label']);
     for (const device of [`-L${label}`, `-U${a.uuid}`, `LABEL=${label}`]) {
-      const x = env({ device, directory: '/mnt/fs-label', fstype: 'ext4' }, 'lbl');
+      const x = env({ device, directory: '/run/tsb-fs/fs-label', fstype: 'ext4' }, 'lbl');
       expect((await fs('start', x)).code, device).toBe(0);
-      expect(await mountedAt('/mnt/fs-label')).toBe(a.dev);
+      expect(await mountedAt('/run/tsb-fs/fs-label')).toBe(a.dev);
       expect((await n1.exec([FS, 'monitor'], { env: { ...x, OCF_CHECK_LEVEL: '10' } })).code).toBe(0);
       expect((await fs('stop', x)).code).toBe(0);
     }
   });
 
   it('bind mounts', async () => {
-    await n1.execOk(['mkdir', '-p', '/run/bind-src', '/mnt/fs-bind']);
+    await n1.execOk(['mkdir', '-p', '/run/bind-src', '/run/tsb-fs/fs-bind']);
     await n1.execOk(['touch', '/run/bind-src/marker']);
-    const x = env({ device: '/run/bind-src', directory: '/mnt/fs-bind', fstype: 'none' }, 'bnd');
+    const x = env({ device: '/run/bind-src', directory: '/run/tsb-fs/fs-bind', fstype: 'none' }, 'bnd');
     expect((await fs('start', x)).code).toBe(0);
-    expect((await n1.exec(['test', '-f', '/mnt/fs-bind/marker'])).code).toBe(0);
+    expect((await n1.exec(['test', '-f', '/run/tsb-fs/fs-bind/marker'])).code).toBe(0);
     expect((await fs('monitor', x)).code).toBe(0);
     expect((await fs('stop', x)).code).toBe(0);
     expect((await fs('monitor', x)).code).toBe(7);
@@ -194,7 +194,7 @@ describe('mount, monitor depths, unmount', () => {
 });
 
 describe('busy unmount escalation', () => {
-  const dir = '/mnt/fs-busy';
+  const dir = '/run/tsb-fs/fs-busy';
   const e = (extra: Record<string, string> = {}) =>
     env({ device: a.dev, directory: dir, fstype: 'ext4', ...extra }, 'busyfs');
 
@@ -212,7 +212,7 @@ describe('busy unmount escalation', () => {
     const ms = Date.now() - t0;
     expect(r.code, r.stderr).toBe(0);
     expect(await mountedAt(dir)).toBeUndefined();
-    expect(r.stderr).toMatch(/Couldn't unmount \/mnt\/fs-busy; trying cleanup with TERM/);
+    expect(r.stderr).toMatch(/Couldn't unmount \/run\/tsb-fs\/fs-busy; trying cleanup with TERM/);
     expect(r.stderr).toMatch(/sending signal TERM to: \d+ sleep 1000/);
     expect(r.stderr).toMatch(/sending signal KILL to: \d+ sh -c trap/);
     // timeout 8 s → 4 TERM rounds of 1 s before the first KILL.
@@ -232,7 +232,7 @@ describe('busy unmount escalation', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`ocf-exit-reason:Couldn't unmount ${dir}, giving up!`);
     expect(r.stderr).toContain(
-      "No processes on /mnt/fs-busy were signalled. force_unmount is set to 'false'",
+      "No processes on /run/tsb-fs/fs-busy were signalled. force_unmount is set to 'false'",
     );
     expect(ms).toBeGreaterThanOrEqual(5500);
     expect(ms).toBeLessThan(20_000);
@@ -246,33 +246,33 @@ describe('busy unmount escalation', () => {
 
 describe('refusals', () => {
   it('an fstype the kernel does not know: 5', async () => {
-    await n1.execOk(['mkdir', '-p', '/mnt/fs-type']);
-    const r = await fs('start', env({ device: a.dev, directory: '/mnt/fs-type', fstype: 'nosuchfs' }));
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/fs-type']);
+    const r = await fs('start', env({ device: a.dev, directory: '/run/tsb-fs/fs-type', fstype: 'nosuchfs' }));
     expect(r.code).toBe(5);
     expect(r.stderr).toContain("ocf-exit-reason:Couldn't find filesystem nosuchfs in /proc/filesystems");
   });
 
   it('a missing mount point: 2, unless create_directory=true', async () => {
-    const x = env({ device: a.dev, directory: '/mnt/fs-new/deep', fstype: 'ext4' }, 'newdir');
+    const x = env({ device: a.dev, directory: '/run/tsb-fs/fs-new/deep', fstype: 'ext4' }, 'newdir');
     const r = await fs('start', x);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('ocf-exit-reason:Mount point /mnt/fs-new/deep does not exist');
+    expect(r.stderr).toContain('ocf-exit-reason:Mount point /run/tsb-fs/fs-new/deep does not exist');
     expect((await fs('start', { ...x, OCF_RESKEY_create_directory: 'true' })).code).toBe(0);
-    expect(await mountedAt('/mnt/fs-new/deep')).toBe(a.dev);
+    expect(await mountedAt('/run/tsb-fs/fs-new/deep')).toBe(a.dev);
     expect((await fs('stop', x)).code).toBe(0);
   });
 
   it('a mount point that holds another device: start 2, monitor 7, stop 0 and leaves it mounted', async () => {
-    await n1.execOk(['mkdir', '-p', '/mnt/fs-other']);
-    await n1.execOk(['mount', b.dev, '/mnt/fs-other']);
-    const x = env({ device: a.dev, directory: '/mnt/fs-other', fstype: 'ext4' }, 'other');
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/fs-other']);
+    await n1.execOk(['mount', b.dev, '/run/tsb-fs/fs-other']);
+    const x = env({ device: a.dev, directory: '/run/tsb-fs/fs-other', fstype: 'ext4' }, 'other');
     const r = await fs('start', x);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`ocf-exit-reason:/mnt/fs-other is already a mount point of ${b.dev}`);
+    expect(r.stderr).toContain(`ocf-exit-reason:/run/tsb-fs/fs-other is already a mount point of ${b.dev}`);
     expect((await fs('monitor', x)).code).toBe(7);
     expect((await fs('stop', x)).code).toBe(0);
-    expect(await mountedAt('/mnt/fs-other')).toBe(b.dev);
-    await n1.execOk(['umount', '/mnt/fs-other']);
+    expect(await mountedAt('/run/tsb-fs/fs-other')).toBe(b.dev);
+    await n1.execOk(['umount', '/run/tsb-fs/fs-other']);
   });
 });
 
@@ -284,8 +284,8 @@ describe('a device vanishing under the mounted file system', () => {
     const major = Math.floor(st.rdev / 256);
     const minor = st.rdev % 256;
     execFileSync('mknod', [node, 'b', String(major), String(minor)]);
-    await n1.execOk(['mkdir', '-p', '/mnt/fs-gone']);
-    const x = env({ device: node, directory: '/mnt/fs-gone', fstype: 'ext4' }, 'gone');
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/fs-gone']);
+    const x = env({ device: node, directory: '/run/tsb-fs/fs-gone', fstype: 'ext4' }, 'gone');
     expect((await fs('start', x)).code).toBe(0);
     expect((await fs('monitor', x)).code).toBe(0);
     execFileSync('rm', ['-f', node]);
@@ -293,13 +293,13 @@ describe('a device vanishing under the mounted file system', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('but the device has vanished');
     expect((await fs('stop', x)).code).toBe(0);
-    expect(await mountedAt('/mnt/fs-gone')).toBeUndefined();
+    expect(await mountedAt('/run/tsb-fs/fs-gone')).toBeUndefined();
   });
 
   it('its capacity gone (loop device shrunk to 0 bytes): monitor depth 10 fails', async () => {
     const c = newImage('c', `${label}c`);
-    await n1.execOk(['mkdir', '-p', '/mnt/fs-shrunk']);
-    const x = env({ device: c.dev, directory: '/mnt/fs-shrunk', fstype: 'ext4' }, 'shrunk');
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/fs-shrunk']);
+    const x = env({ device: c.dev, directory: '/run/tsb-fs/fs-shrunk', fstype: 'ext4' }, 'shrunk');
     expect((await fs('start', x)).code).toBe(0);
     expect((await n1.exec([FS, 'monitor'], { env: { ...x, OCF_CHECK_LEVEL: '10' } })).code).toBe(0);
     execFileSync('truncate', ['-s', '0', c.file]);
@@ -313,9 +313,9 @@ describe('a device vanishing under the mounted file system', () => {
 
 describe('heartbeat style', () => {
   it('resource.d/Filesystem dev dir fstype: the wrapper lines and codes', async () => {
-    await n1.execOk(['mkdir', '-p', '/mnt/fs-hb']);
+    await n1.execOk(['mkdir', '-p', '/run/tsb-fs/fs-hb']);
     const hb = (action: string) =>
-      n1.exec([`${REPO}/resource.d/Filesystem`, a.dev, '/mnt/fs-hb', 'ext4', action]);
+      n1.exec([`${REPO}/resource.d/Filesystem`, a.dev, '/run/tsb-fs/fs-hb', 'ext4', action]);
     const seq: [number, string][] = [];
     for (const action of ['status', 'start', 'status', 'stop', 'status']) {
       const r = await hb(action);
