@@ -94,6 +94,7 @@ describe('man pages', () => {
   it('are all there', () => {
     expect(PAGES).toEqual([
       'authkeys.5',
+      'check_tsbeat.8',
       'cl_status.1',
       'ha.cf.5',
       'haresources.5',

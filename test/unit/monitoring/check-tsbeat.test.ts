@@ -15,12 +15,12 @@
  * by its pid file with no socket, and for one that never answers within -t.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCheckArgs } from '../../../src/cli/check_tsbeat.js';
+import { CHECK_TSBEAT_USAGE, parseCheckArgs } from '../../../src/cli/check_tsbeat.js';
 import { type ApiServers, startApiServers, statusReport } from '../../../src/ipc/api.js';
 import {
   type CheckedReport,
@@ -354,6 +354,22 @@ describe('the verdict on a status report', () => {
     expect(parseCheckArgs(['--what'])).toMatch(/Unknown option '--what'/);
     expect(parseCheckArgs(['extra'])).toMatch(/positional/);
   });
+});
+
+it('check_tsbeat(8) documents every option of the usage, and no other', () => {
+  const page = readFileSync(join(REPO, 'man/check_tsbeat.8'), 'utf8').replace(/\\-/g, '-');
+  const usage = new Set([...CHECK_TSBEAT_USAGE.matchAll(/(?<![\w-])--?[a-zA-Z][\w-]*/g)].map((m) => m[0]));
+  const section = (name: string) => {
+    const at = page.indexOf(`.SH ${name}`);
+    return page.slice(at, page.indexOf('.SH', at + 4));
+  };
+  const optionLines = `${section('SYNOPSIS')}${section('OPTIONS')}`
+    .split('\n')
+    .filter((l) => /^\.B[RI]? /.test(l));
+  const documented = new Set(
+    optionLines.flatMap((l) => [...l.matchAll(/(?<![\w-])--?[a-zA-Z][\w-]*/g)].map((m) => m[0])),
+  );
+  expect([...usage].sort()).toEqual([...documented].sort());
 });
 
 describe('the built check_tsbeat', () => {
