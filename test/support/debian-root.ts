@@ -26,6 +26,8 @@ function installedPackages(): Map<string, Installed> {
     [
       '-W',
       '-f',
+      // dpkg-query's own ${Field} syntax, not a template.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query format
       '${Package}\t${db:Status-Abbrev}\t${Priority}\t${Essential}\t${Depends}, ${Pre-Depends}\t${Provides}\n',
     ],
     { encoding: 'utf8', maxBuffer: 64 << 20 },
