@@ -17,6 +17,10 @@ apt-get install -y --no-install-recommends \
   heartbeat resource-agents cluster-glue pacemaker-cli-utils \
   socat iproute2 iputils-arping iputils-ping tcpdump \
   man-db groff-base procps psmisc util-linux e2fsprogs kmod nftables
+# The Debian package's test (test/integ/package.test.ts) builds its clean root from installed
+# packages: systemd (systemd-analyze verify), man-db (the unit's man pages), logrotate (the
+# package's rotation file), and dpkg-deb, zstd to build it.
+apt-get install -y --no-install-recommends systemd logrotate dpkg zstd
 # The project's qemu VM (scripts/vm-run) for what this host's kernel lacks (IPVS, DRBD 8.4,
 # netem): qemu with software emulation, and the tools copied into the guest.
 apt-get install -y --no-install-recommends \
