@@ -157,7 +157,8 @@ Description: Linux-HA Heartbeat 3.0.6 reimplemented in TypeScript
 EOF
 echo /etc/logrotate.d/tsbeat > "$stage/DEBIAN/conffiles"
 install -m 0755 "$here/postinst" "$here/prerm" "$here/postrm" "$stage/DEBIAN/"
-(cd "$stage" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
+# md5sums of the packaged files, conffiles excepted (dpkg tracks those itself), for dpkg --verify.
+(cd "$stage" && find . \( -path ./DEBIAN -o -path ./etc \) -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum) > "$stage/DEBIAN/md5sums"
 
 mkdir -p "$out"
 deb=$out/tsbeat_${version}_amd64.deb

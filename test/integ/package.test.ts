@@ -7,11 +7,12 @@
  * it: Priority required, the package's Depends and Recommends, systemd for systemd-analyze and
  * man-db for its man-page check, and their dependencies; no Node, no npm), installs the .deb
  * with `dpkg --root` (dpkg checks the Depends against that set and runs the maintainer scripts
- * chrooted), and then, chrooted in private mount, network and PID namespaces, proves: no node
- * or npm on PATH, the commands on PATH run on the packaged Node 24; `tsbeat check` accepts an
- * installed example configuration copied to /etc/ha.d; `systemd-analyze verify` accepts the
- * unit (with its Documentation= man pages, which must be installed); an installed OCF agent
- * answers meta-data; logrotate rotates with the installed file; `tsbeat demo` runs its
+ * chrooted; `dpkg --verify` then checks every file against the md5sums), and then, chrooted in
+ * private mount, network and PID namespaces, proves: no node or npm on PATH, the commands on
+ * PATH run on the packaged Node 24; `tsbeat check` accepts an installed example configuration
+ * copied to /etc/ha.d; `systemd-analyze verify` accepts the unit (with its Documentation= man
+ * pages, which must be installed); an installed OCF agent answers meta-data; logrotate rotates
+ * with the installed file; `tsbeat demo` runs its
  * two-node failover and failback; and `dpkg --purge` removes it all, state included.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -53,6 +54,9 @@ describe('the installed package in a clean root', () => {
     expect(deb).toMatch(/\/tsbeat_\d+\.\d+\.\d+_amd64\.deb$/);
     const s = spawnSync('dpkg', ['--root', root, '-s', 'tsbeat'], { encoding: 'utf8' });
     expect(s.stdout).toMatch(/^Status: install ok installed$/m);
+    // Every installed file matches the package's md5sums.
+    const v = spawnSync('dpkg', ['--root', root, '--verify', 'tsbeat'], { encoding: 'utf8' });
+    expect({ status: v.status, out: v.stdout + v.stderr }).toEqual({ status: 0, out: '' });
   });
 
   it('runs on its own Node 24, with no node or npm on PATH', () => {
