@@ -78,7 +78,7 @@ async function readConfigFile(file: string, what: string): Promise<Read> {
  * Parse the three files with tsbeat's parsers. Unlike `tsbeat check` this needs no local node
  * and ignores the authkeys file mode: the files may be a copy taken off the cluster.
  */
-async function loadInput(dir: string): Promise<{ input?: ExportInput; diagnostics: Diagnostic[] }> {
+export async function loadInput(dir: string): Promise<{ input?: ExportInput; diagnostics: Diagnostic[] }> {
   const haCfFile = join(dir, 'ha.cf');
   const authkeysFile = join(dir, 'authkeys');
   const haresourcesFile = join(dir, 'haresources');
@@ -152,7 +152,12 @@ async function loadInput(dir: string): Promise<{ input?: ExportInput; diagnostic
 
 export function formatReport(entries: readonly ReportEntry[]): string {
   const label = { mapped: 'mapped', changed: 'changed', decide: 'DECIDE', none: 'no-equivalent' } as const;
-  return entries
+  // By file, then line: the report reads top-down like the files it describes.
+  const sorted = entries
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => a.e.file.localeCompare(b.e.file) || (a.e.line ?? 0) - (b.e.line ?? 0) || a.i - b.i)
+    .map(({ e }) => e);
+  return sorted
     .map(
       (e) =>
         `${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ${label[e.status]}: ${printable(e.item, 300)} -> ${printable(e.became, 2000)}`,

@@ -40,10 +40,13 @@ export function predictPlacement(m: PlacementModel, events: readonly PlacementEv
         where.set(g.id, survivor !== undefined && (m.stonith || !g.sharedStorage) ? survivor : null);
       }
     } else {
+      const peerUp = m.nodes.some((n) => up.has(n));
       up.add(e.node);
       for (const g of m.groups) {
         if (g.preferredNode !== e.node) continue;
-        if (where.get(g.id) === null || m.autoFailback !== 'off') where.set(g.id, e.node);
+        // With auto_failback off the peer answers that it holds every group it took over, also
+        // one it refused to start (shared storage it could not fence for): that one stays down.
+        if (m.autoFailback !== 'off' || !peerUp) where.set(g.id, e.node);
       }
     }
     out.push(Object.fromEntries(where));

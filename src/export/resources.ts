@@ -107,7 +107,10 @@ function idFor(r: ResourceConfig, reskeys: Readonly<Record<string, string>>): st
     case 'Filesystem':
       return `fs-${(reskeys['directory'] ?? '').replace(/^\/+/, '') || 'root'}`;
     default:
-      return r.args.length > 0 ? `${r.script}-${r.args[0]}` : r.script;
+      // A path argument names the resource by its last component (apache-apache2.conf).
+      return r.args.length > 0
+        ? `${r.script}-${r.args[0]!.split('/').filter(Boolean).pop() ?? ''}`
+        : r.script;
   }
 }
 
