@@ -146,6 +146,12 @@ export async function loadInput(dir: string): Promise<{ input?: ExportInput; dia
       haresourcesSource: groups.source,
       keyring: auth.keyring,
       authkeysFile,
+      // ha.cf's grammar: a comment runs from "#" to the end of the line, the directive is the first word.
+      haCfLines: hcText.text.split('\n').flatMap((raw, i) => {
+        const text = raw.replace(/#.*/, '').trim();
+        const directive = text.split(/\s+/)[0];
+        return text === '' || directive === undefined ? [] : [{ line: i + 1, directive, text }];
+      }),
     },
   };
 }

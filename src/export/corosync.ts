@@ -87,6 +87,65 @@ function mediumText(m: MediumConfig): string {
   }
 }
 
+/** What a directive without a Pacemaker/Corosync counterpart of its own becomes. */
+export function directiveEntry(
+  name: string,
+  item: string,
+  input: ExportInput,
+): { item: string; status: ReportStatus; became: string } {
+  const { haCf } = input;
+  const e = (status: ReportStatus, became: string) => ({ item, status, became });
+  if (INTERNALS.has(name)) return e('none', 'tunes heartbeat itself: no equivalent needed');
+  switch (name) {
+    case 'cluster':
+      return e('mapped', `totem cluster_name ${haCf.cluster}`);
+    case 'udpport':
+      return e('changed', 'knet uses UDP port 5405 (and 5404): open it in the firewall instead of 694');
+    case 'baud':
+      return e('none', 'serial links have no Corosync equivalent');
+    case 'logfacility':
+      return e('mapped', `logging to_syslog yes, syslog_facility ${haCf.logfacility ?? 'daemon'}`);
+    case 'logfile':
+      return e(
+        'changed',
+        'Corosync logs to /var/log/corosync/corosync.log and Pacemaker to /var/log/pacemaker/pacemaker.log',
+      );
+    case 'debug':
+      return e('mapped', `logging debug ${haCf.debugLevel > 0 ? 'on' : 'off'}`);
+    case 'nice_failback':
+      return e('none', `read as auto_failback ${haCf.autoFailback} (see that line)`);
+    case 'crm':
+    case 'pacemaker':
+      return e('none', 'Pacemaker is the resource manager now: nothing to switch on');
+    case 'autojoin':
+      return e(
+        'decide',
+        'the Corosync nodelist is static: to add a node, add it to corosync.conf on every node and run corosync-cfgtool -R',
+      );
+    case 'watchdog':
+      return e(
+        'decide',
+        'use sbd (watchdog fencing) with fence_watchdog, or keep the hardware watchdog under systemd',
+      );
+    case 'quorum_server':
+      return e('decide', 'use a Corosync quorum device: corosync-qdevice / corosync-qnetd');
+    case 'env':
+      return /^env\s+TSBEAT_(PREFERRED_SURVIVOR|FENCE_DELAY)=/.test(item)
+        ? e(
+            'mapped',
+            "tsbeat's fence-race policy: the preferred survivor's fencing device gets pcmk_delay_base",
+          )
+        : e(
+            'decide',
+            'resource scripts no longer run under heartbeat: pass the values as agent parameters instead',
+          );
+    case 'apiauth':
+      return e('none', "heartbeat's API permissions: Pacemaker's tools are allowed to the haclient group");
+    default:
+      return e('none', 'no equivalent needed');
+  }
+}
+
 export function exportCorosync(input: ExportInput): CorosyncExport {
   const { haCf } = input;
   const report: ReportEntry[] = [];
@@ -239,51 +298,8 @@ export function exportCorosync(input: ExportInput): CorosyncExport {
   for (const [name, pos] of Object.entries(input.haCfSource.directives)) {
     if (REPORTED_ELSEWHERE.has(name) || ['deadtime', 'keepalive', 'warntime', 'initdead'].includes(name))
       continue;
-    const where = { file: input.haCfFile, line: pos.line };
-    const value = haCf.params[name];
-    const item = value !== undefined ? `${name} ${value}` : name;
-    const push = (status: ReportStatus, became: string) => report.push({ ...where, item, status, became });
-    if (INTERNALS.has(name)) push('none', 'tunes heartbeat itself: no equivalent needed');
-    else if (name === 'cluster') push('mapped', `totem cluster_name ${haCf.cluster}`);
-    else if (name === 'udpport' || name === 'baud')
-      push(
-        name === 'udpport' ? 'changed' : 'none',
-        name === 'udpport'
-          ? 'knet uses UDP port 5405 (and 5404): open it in the firewall instead of 694'
-          : 'serial links have no Corosync equivalent',
-      );
-    else if (name === 'logfacility')
-      push('mapped', `logging to_syslog yes, syslog_facility ${haCf.logfacility ?? 'daemon'}`);
-    else if (name === 'logfile')
-      push(
-        'changed',
-        'Corosync logs to /var/log/corosync/corosync.log and Pacemaker to /var/log/pacemaker/pacemaker.log',
-      );
-    else if (name === 'debug') push('mapped', `logging debug ${haCf.debugLevel > 0 ? 'on' : 'off'}`);
-    else if (name === 'nice_failback')
-      push('none', `read as auto_failback ${haCf.autoFailback} (see that line)`);
-    else if (name === 'crm' || name === 'pacemaker')
-      push('none', 'Pacemaker is the resource manager now: nothing to switch on');
-    else if (name === 'autojoin')
-      push(
-        'decide',
-        'the Corosync nodelist is static: to add a node, add it to corosync.conf on every node and run corosync-cfgtool -R',
-      );
-    else if (name === 'watchdog')
-      push(
-        'decide',
-        'use sbd (watchdog fencing) with fence_watchdog, or keep the hardware watchdog under systemd',
-      );
-    else if (name === 'quorum_server')
-      push('decide', 'use a Corosync quorum device: corosync-qdevice / corosync-qnetd');
-    else if (name === 'env')
-      push(
-        'decide',
-        'resource scripts no longer run under heartbeat: pass the values as agent parameters instead',
-      );
-    else if (name === 'apiauth')
-      push('none', "heartbeat's API permissions: Pacemaker's tools are allowed to the haclient group");
-    else push('none', 'no equivalent needed');
+    const text = input.haCfLines.find((l) => l.line === pos.line)?.text ?? name;
+    report.push({ file: input.haCfFile, line: pos.line, ...directiveEntry(name, text, input) });
   }
 
   haCf.pingNodes.forEach((p, i) => {

@@ -32,6 +32,11 @@ export interface ExportInput {
   readonly haresourcesSource: HaresourcesSource;
   readonly keyring: Keyring;
   readonly authkeysFile: string;
+  /**
+   * Every directive line of ha.cf (line number, directive name, the line as written), so that
+   * repeated directives, whose earlier lines the parsed config no longer shows, are reported too.
+   */
+  readonly haCfLines: readonly { readonly line: number; readonly directive: string; readonly text: string }[];
 }
 
 /** One `name=value` of instance attributes, meta attributes or cluster properties. */

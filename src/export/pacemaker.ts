@@ -4,7 +4,7 @@
 
 import { SHARED_STORAGE } from '../config/validate.js';
 import type { Diagnostic } from '../lib/diagnostic.js';
-import { type CorosyncExport, exportCorosync } from './corosync.js';
+import { type CorosyncExport, directiveEntry, exportCorosync } from './corosync.js';
 import type {
   Constraint,
   ExportInput,
@@ -72,14 +72,18 @@ function drbdClone(res: string, ids: IdSet): PromotableClone {
   };
 }
 
-/** The node most groups prefer (ties: the earlier haresources line), else the first node. */
-function survivorOf(input: ExportInput): string | undefined {
-  const count = new Map<string, number>();
-  for (const g of input.groups) count.set(g.node, (count.get(g.node) ?? 0) + 1);
-  let best: string | undefined;
-  for (const g of input.groups)
-    if (best === undefined || count.get(g.node)! > count.get(best)!) best = g.node;
-  return best ?? input.haCf.nodes[0];
+/**
+ * tsbeat's preferred survivor, as its daemon picks it (src/daemon/daemon.ts, createFencer):
+ * `env TSBEAT_PREFERRED_SURVIVOR=NODE` in ha.cf, else the first node; and the delay the other
+ * node waits before fencing it (`env TSBEAT_FENCE_DELAY`, seconds, default 5).
+ */
+function survivorOf(input: ExportInput): { node: string; delay: string } | undefined {
+  const h = input.haCf;
+  const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
+  const node = (envValue('TSBEAT_PREFERRED_SURVIVOR') ?? h.nodes[0])?.toLowerCase();
+  const delayS = Number.parseFloat(envValue('TSBEAT_FENCE_DELAY') ?? '5');
+  if (node === undefined) return undefined;
+  return { node, delay: `${Number.isFinite(delayS) ? Math.max(0, delayS) : 5}s` };
 }
 
 export function exportPacemaker(input: ExportInput, opts: ExportOptions): ExportResult {
@@ -303,12 +307,30 @@ export function exportPacemaker(input: ExportInput, opts: ExportOptions): Export
   const corosync = exportCorosync(input);
   report.push(...corosync.report);
 
+  // Lines not reported yet: earlier lines of a repeated directive, or more env/apiauth lines.
+  for (const l of input.haCfLines) {
+    if (report.some((e) => e.file === input.haCfFile && e.line === l.line)) continue;
+    const later = input.haCfLines.some((x) => x.directive === l.directive && x.line > l.line);
+    const multi = l.directive === 'env' || l.directive === 'apiauth';
+    report.push({
+      file: input.haCfFile,
+      line: l.line,
+      ...(later && !multi
+        ? {
+            item: l.text,
+            status: 'none' as const,
+            became: `replaced by the later ${l.directive} line, as in heartbeat`,
+          }
+        : directiveEntry(l.directive, l.text, input)),
+    });
+  }
+
   return {
     pacemaker: { nodes, properties, rscDefaults, resources, constraints },
     corosync,
     report,
     diagnostics,
     placements,
-    ...(survivor !== undefined ? { preferredSurvivor: survivor } : {}),
+    ...(survivor !== undefined ? { preferredSurvivor: survivor.node } : {}),
   };
 }

@@ -1,13 +1,10 @@
 // Part: ha.cf `stonith` / `stonith_host` -> Pacemaker fencing devices, one per node they fence,
 // each kept off its own target, and a delay on the preferred survivor's device so that in a
-// fence race (both nodes lose each other) the survivor shoots first.
+// fence race (both nodes lose each other) the survivor shoots first, as tsbeat's own policy.
 
 import type { StonithConfig } from '../config/model.js';
 import type { Constraint, ExportInput, Nv, Primitive, ReportEntry } from './model.js';
 import type { IdSet } from './resources.js';
-
-/** The delay on fencing the preferred survivor: the other node's request waits this long. */
-export const SURVIVOR_DELAY = '15s';
 
 /**
  * heartbeat passes `stonith_host` parameters to the plugin as one string the plugin splits
@@ -53,7 +50,7 @@ function targetsOf(params: readonly Nv[], nodes: readonly string[]): string[] {
 export function mapStonith(
   input: ExportInput,
   ids: IdSet,
-  survivor: string | undefined,
+  survivor: { readonly node: string; readonly delay: string } | undefined,
 ): { resources: Primitive[]; constraints: Constraint[]; report: ReportEntry[] } {
   const resources: Primitive[] = [];
   const constraints: Constraint[] = [];
@@ -78,7 +75,7 @@ export function mapStonith(
     const made: string[] = [];
     for (const target of targets) {
       const id = ids.take(`fence-${target}`);
-      const delay = target === survivor && nodes.length === 2;
+      const delay = survivor !== undefined && target === survivor.node && nodes.length === 2;
       resources.push({
         kind: 'primitive',
         id,
@@ -91,8 +88,8 @@ export function mapStonith(
             ? [
                 {
                   name: 'pcmk_delay_base',
-                  value: SURVIVOR_DELAY,
-                  why: `${target} is the preferred survivor (it holds most groups): a request to fence it waits, so it wins a fence race`,
+                  value: survivor.delay,
+                  why: `${target} is tsbeat's preferred survivor (env TSBEAT_PREFERRED_SURVIVOR, else the first node): a request to fence it waits ${survivor.delay} (env TSBEAT_FENCE_DELAY), so it wins a fence race`,
                 },
               ]
             : []),
@@ -121,7 +118,7 @@ export function mapStonith(
           });
         }
       }
-      made.push(`${id} (fences ${target}${delay ? `, delayed ${SURVIVOR_DELAY}: preferred survivor` : ''})`);
+      made.push(`${id} (fences ${target}${delay ? `, delayed ${survivor.delay}: preferred survivor` : ''})`);
     }
     const lha =
       "a Linux-HA (cluster-glue) plugin: Pacemaker runs it where built with cluster-glue, as Debian's is; elsewhere use the fence-agents equivalent (e.g. fence_ipmilan for external/ipmi)";
