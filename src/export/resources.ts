@@ -39,6 +39,16 @@ const IN_RESOURCE_AGENTS = new Set([
 ]);
 
 /**
+ * Parameters of tsbeat's agents that resource-agents 4.12's agents of the same name do not
+ * declare (crm configure refuses them): left out for `--provider heartbeat`. lxc's lxcpath is
+ * already part of its `config` path.
+ */
+const TSBEAT_ONLY_PARAMS: Readonly<Record<string, readonly string[]>> = {
+  lxc: ['lxcpath', 'stop_timeout'],
+  Filesystem: ['create_directory'],
+};
+
+/**
  * heartbeat resource.d wrappers tsbeat has no agent for, whose arguments are known: the
  * resource-agents OCF agent and its parameters, in the wrapper's argument order.
  */
@@ -159,7 +169,9 @@ export function mapResource(
       class: 'ocf',
       provider,
       type,
-      params: nvs(parsed.reskeys),
+      params: nvs(parsed.reskeys).filter(
+        (p) => provider === 'tsbeat' || !(TSBEAT_ONLY_PARAMS[type] ?? []).includes(p.name),
+      ),
       ops: opsFromMetadata(type),
     };
     const notes: string[] = [];

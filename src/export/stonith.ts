@@ -82,7 +82,8 @@ export function mapStonith(
         class: 'stonith',
         type: entry.type,
         params: [
-          ...(params ?? []),
+          // Each device fences one node: its host list is that node (plugins declare hostlist unique).
+          ...(params ?? []).map((p) => (p.name === 'hostlist' ? { ...p, value: target } : p)),
           { name: 'pcmk_host_list', value: target },
           ...(delay
             ? [

@@ -13,6 +13,11 @@
 //  - `corosync -t` accepts the generated corosync.conf, in a private network and mount
 //    namespace that gives the first node its link-0 address and /etc/corosync an authkey; a
 //    broken copy is refused, so the check can fail.
+//  - every parameter given to a resource-agents (ocf:heartbeat) or LINBIT (ocf:linbit) agent is
+//    one the installed agent declares in its meta-data;
+//  - crmsh 4.4 (`crm configure load update`, on a file CIB) takes the crmsh rendering, refusing
+//    nothing but agents that are not installed on this machine, and builds the same resources and
+//    constraints as the XML rendering. The pcs rendering is not run: pcs needs pcsd and Ruby.
 // Stand-ins, named: crm_simulate's -q 1 (quorum) stands for corosync's two_node, and the
 // promotion score the linbit DRBD agent sets for an UpToDate disk (master-<rsc> = 10000) is
 // written into the simulated status, since no DRBD runs; and a returning node's old resource
@@ -196,6 +201,66 @@ describe('crm_verify and crm_simulate agree with tsbeat', () => {
       });
     }
   }
+});
+
+describe('agents and crmsh', () => {
+  it('every parameter of an ocf:heartbeat or ocf:linbit primitive is declared by the installed agent', async () => {
+    const checked: string[] = [];
+    for (const name of Object.keys(FIXTURES) as FixtureName[]) {
+      const { pacemaker } = exportPacemaker(await loadFixture(FIXTURES[name]), {
+        provider: 'heartbeat',
+        service: 'lsb',
+      });
+      const prims = pacemaker.resources.flatMap((r) =>
+        r.kind === 'primitive' ? [r] : r.kind === 'group' ? [...r.members] : [r.primitive],
+      );
+      for (const p of prims) {
+        if (p.class !== 'ocf' || (p.provider !== 'heartbeat' && p.provider !== 'linbit')) continue;
+        const agent = `/usr/lib/ocf/resource.d/${p.provider}/${p.type}`;
+        const meta = run(agent, ['meta-data'], { OCF_ROOT: '/usr/lib/ocf' });
+        expect(meta.code, `${agent} meta-data`).toBe(0);
+        const declared = [...meta.out.matchAll(/<parameter name="([^"]+)"/g)].map((m) => m[1]);
+        for (const nv of p.params)
+          expect(declared, `${p.id}: ${agent} has no parameter ${nv.name}`).toContain(nv.name);
+        checked.push(`${p.provider}:${p.type}`);
+      }
+    }
+    expect(new Set(checked).size).toBe(12);
+  });
+
+  it('crmsh loads the crmsh rendering into the same configuration as the XML one', () => {
+    const out = join(work, 'crmsh');
+    expect(
+      runTsbeat(['export', 'pacemaker', '-c', FIXTURES['every-agent'], '-o', out, '-f', 'crmsh']).code,
+    ).toBe(0);
+    expect(
+      runTsbeat(['export', 'pacemaker', '-c', FIXTURES['every-agent'], '-o', out, '-f', 'xml']).code,
+    ).toBe(0);
+    const cib = join(out, 'loaded.xml');
+    writeFileSync(
+      cib,
+      '<cib validate-with="pacemaker-3.7" admin_epoch="0" epoch="0" num_updates="0"><configuration><crm_config/><nodes/><resources/><constraints/></configuration><status/></cib>',
+    );
+    // -F: crmsh refuses agents it cannot find here (this machine is no cluster node); the
+    // check below allows exactly those refusals.
+    const r = run('crm', ['-F', 'configure', 'load', 'update', join(out, 'cib.crm')], { CIB_file: cib });
+    expect(r.code, r.out).toBe(0);
+    const missing = ['lsb:postfix', 'lsb:portblock', 'ocf:tsbeat:vserver'];
+    for (const line of r.out.split('\n').filter((l) => /ERROR/.test(l)))
+      expect(
+        missing.some((m) => line.includes(m)),
+        line,
+      ).toBe(true);
+    const ids = (xml: string, tag: string) =>
+      [...xml.matchAll(new RegExp(`<${tag} [^>]*?\\bid="([^"]+)"`, 'g'))].map((m) => m[1]).sort();
+    const fromCrm = readFileSync(cib, 'utf8');
+    const fromXml = readFileSync(join(out, 'cib.xml'), 'utf8');
+    for (const tag of ['primitive', 'group', 'clone', 'rsc_location', 'rsc_colocation', 'rsc_order'])
+      expect(ids(fromCrm, tag), tag).toEqual(ids(fromXml, tag));
+    expect(ids(fromXml, 'primitive').length).toBe(21);
+    const verify = run('crm_verify', ['--xml-file', cib, '-V']);
+    expect(verify.out).not.toMatch(/\berror\b/i);
+  });
 });
 
 /** corosync -t in a private network and mount namespace (nothing on the host changes). */

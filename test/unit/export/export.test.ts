@@ -117,8 +117,8 @@ describe('every agent and option', () => {
       (r): r is Primitive => r.kind === 'primitive' && r.class === 'stonith',
     );
     expect(fences.map((f) => [f.id, f.type, params(f)])).toEqual([
-      ['fence-n1', 'external/ssh', { hostlist: 'n1 n2', pcmk_host_list: 'n1', pcmk_delay_base: '7s' }],
-      ['fence-n2', 'external/ssh', { hostlist: 'n1 n2', pcmk_host_list: 'n2' }],
+      ['fence-n1', 'external/ssh', { hostlist: 'n1', pcmk_host_list: 'n1', pcmk_delay_base: '7s' }],
+      ['fence-n2', 'external/ssh', { hostlist: 'n2', pcmk_host_list: 'n2' }],
     ]);
     expect(res.preferredSurvivor).toBe('n1');
     expect(res.pacemaker.properties).toContainEqual(
@@ -291,7 +291,7 @@ describe('three renderings of one configuration', () => {
     ]);
     expect(creates[3]).toContain(' promotable ');
     expect(pcs).toContain(
-      "stonith create fence-alpha null hostlist='alpha bravo' pcmk_host_list=alpha pcmk_delay_base=5s",
+      'stonith create fence-alpha null hostlist=alpha pcmk_host_list=alpha pcmk_delay_base=5s',
     );
     expect(pcs).toContain('constraint colocation add grp-ip-10.0.0.50 with Promoted drbd-r0-clone INFINITY');
     expect(pcs.trimEnd().split('\n').at(-2)).toBe('pcs cluster cib-push "$CIB" --config');
