@@ -22,7 +22,7 @@ beforeAll(async () => {
   const why = await vmUnavailable();
   if (why !== undefined) throw new Error(`the VM cannot run here: ${why}`);
   const repo = REPO.replace(/\/$/, '');
-  const r = await runInVm(`bash ${repo}/test/integ/vm/clock-step.sh ${repo}`, { timeoutS: 400 });
+  const r = await runInVm(`bash ${repo}/test/integ/vm/clock-step.sh ${repo}`, { timeoutS: 500 });
   output = `${r.stdout}\n--- stderr ---\n${r.stderr}`;
   if (r.code !== 0 || !r.stdout.includes('\nDONE'))
     throw new Error(`VM run failed (exit ${r.code}):\n${output}`);
@@ -30,7 +30,7 @@ beforeAll(async () => {
     const m = /^RESULT (\S+) ?(.*)$/.exec(line);
     if (m?.[1] !== undefined) results.set(m[1], m[2] ?? '');
   }
-}, 460_000);
+}, 560_000);
 
 const result = (name: string): string | undefined => results.get(name);
 
