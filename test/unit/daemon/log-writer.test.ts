@@ -377,6 +377,45 @@ describe('FileSink', () => {
     }
   });
 
+  it('a FIFO whose reader went away (EPIPE): what is already in the pipe reaches the next reader', async () => {
+    const fifo = mkfifo('epipe.fifo');
+    const first = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const s = new FileSink({ path: fifo, noteLine: note, limits: { maxQueueLines: 1000 } });
+    for (let i = 0; i < 1000; i++) s.push(numberedLine(i));
+    await until(() => s.stats().lastError, 20_000, 'EAGAIN');
+    const inPipe = s.stats().writtenLines;
+    expect(inPipe).toBeGreaterThan(0);
+    // The reader dies without reading what the pipe holds.
+    closeSync(first);
+    const epipe = await until(
+      () => s.stats().lastError === 'the reader went away (EPIPE)' && s.stats().lastErrorAtMs,
+      20_000,
+      'EPIPE',
+    );
+    // Let the sink try again with nobody reading (if it closed its end now, the kernel would
+    // throw away the lines in the pipe, already counted as written).
+    await until(() => s.stats().lastErrorAtMs! > epipe, 20_000, 'a second attempt');
+    const next = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      let text = '';
+      await until(
+        () => {
+          text += readNow(next);
+          return s.stats().queuedLines === 0;
+        },
+        20_000,
+        'the queue to drain',
+      );
+      expect(await s.flush(20_000)).toBe(true);
+      s.close();
+      text += readNow(next);
+      expect(text).toBe(Array.from({ length: 1000 }, (_, i) => numberedLine(i)).join(''));
+      expect(s.stats()).toMatchObject({ ok: true, writtenLines: 1000, droppedLines: 0 });
+    } finally {
+      closeSync(next);
+    }
+  });
+
   it('reopens the path when logrotate moved the file away', async () => {
     const f = fresh('rot.log');
     let rotated = 0;
