@@ -475,7 +475,7 @@ describe('no destination can hold the process (child processes, dist/)', () => {
     );
     const r = await run.done;
     expect(r.killed).toBe(false);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const rep = lastJson<ChildReport>(r.stdout);
     expect(rep.maxLagMs).toBeLessThan(LAG_MS);
     for (const st of rep.stats) {
@@ -494,6 +494,7 @@ describe('no destination can hold the process (child processes, dist/)', () => {
       );
       const r = await run.done;
       expect(r.killed).toBe(false);
+      expect(r.code, r.stderr).toBe(0);
       const rep = lastJson<ChildReport>(r.stdout);
       expect(rep.maxLagMs).toBeLessThan(LAG_MS);
       const st = rep.stats[0]!;
@@ -606,7 +607,7 @@ log.close();
     });
     const r = await run.done;
     expect(r.killed).toBe(false);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const rep = lastJson<{
       full: SinkStats;
       flushed: boolean;
