@@ -156,7 +156,7 @@ function renderFencing(f: StatusReport['fencing']): string {
   if (!f.configured)
     return wrap(
       f.takeoverWithoutFencing
-        ? 'not configured; groups on shared storage are taken over without fencing (TSBEAT_TAKEOVER_WITHOUT_FENCING is set)'
+        ? 'not configured; groups on shared storage are taken over without fencing (takeover_without_fencing is on)'
         : 'not configured; groups on shared storage (drbddisk, Filesystem, LVM, Raid1) are not taken over from a dead peer',
     );
   const lines = [`  device ${f.device ?? '?'}\n`];

@@ -19,6 +19,7 @@ import { compressionPolicy } from '../codec/compression.js';
 import { type Message, stringField } from '../codec/model.js';
 import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
+import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
@@ -222,7 +223,7 @@ export class Daemon {
           device: fencer.describe(),
           preferredSurvivor: policy.preferredSurvivor || undefined,
           delayMs: policy.delayMs,
-          takeoverWithoutFencing: false,
+          takeoverWithoutFencing: tsbeatSettingsOf(config).takeoverWithoutFencing,
           lastCheck: check
             ? { at: new Date(check.atMs).toISOString(), ok: check.ok, detail: check.detail }
             : undefined,
@@ -350,7 +351,7 @@ export class Daemon {
       groups: config.groups,
       runner: { run: (resource, action, signal) => runner.run(resource, action, signal) },
       ...(fencer ? { fencer } : {}),
-      takeoverWithoutFencing: /^(yes|true|on|1)$/i.test(envValue('TSBEAT_TAKEOVER_WITHOUT_FENCING') ?? ''),
+      takeoverWithoutFencing: tsbeatSettingsOf(config).takeoverWithoutFencing,
       pid: process.pid,
       ...(Number.isFinite(stopRetryMax) ? { stopRetryMax } : {}),
     };
@@ -363,14 +364,13 @@ export class Daemon {
     const device = h.stonith.at(-1);
     if (!device) return undefined;
     const log = this.log;
-    const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
-    const delayS = Number.parseFloat(envValue('TSBEAT_FENCE_DELAY') ?? '5');
+    const settings = tsbeatSettingsOf(config);
     const command = findStonithCommand();
     const fencer = new StonithFencer({
       device,
       localNode: config.localNode,
-      preferredSurvivor: (envValue('TSBEAT_PREFERRED_SURVIVOR') ?? h.nodes[0] ?? '').toLowerCase(),
-      delayMs: Number.isFinite(delayS) ? Math.max(0, delayS * 1000) : 5000,
+      preferredSurvivor: settings.preferredSurvivor,
+      delayMs: settings.fenceDelayMs,
       log: (level, message) => log[level](message),
       ...(command ? { stonithCommand: command } : {}),
     });

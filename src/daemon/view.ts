@@ -2,6 +2,7 @@
 // the HaNode, parameters from ha.cf, resources from the node's resource side.
 
 import type { ApiAuthConfig, Config } from '../config/model.js';
+import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 import type {
   ClusterView,
   EventInfo,
@@ -80,13 +81,12 @@ export class DaemonView implements ClusterView {
 
   fencing(): FencingInfo {
     if (this.fencingInfo) return this.fencingInfo();
-    const override = this.config.haCf.env.find(([k]) => k === 'TSBEAT_TAKEOVER_WITHOUT_FENCING')?.[1];
     return {
       configured: false,
       device: undefined,
       preferredSurvivor: undefined,
       delayMs: 0,
-      takeoverWithoutFencing: /^(yes|true|on|1)$/i.test(override ?? ''),
+      takeoverWithoutFencing: tsbeatSettingsOf(this.config).takeoverWithoutFencing,
       lastCheck: undefined,
       lastFence: undefined,
     };
