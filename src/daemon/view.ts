@@ -38,6 +38,12 @@ export class DaemonView implements ClusterView {
   fencingInfo: (() => FencingInfo) | undefined;
   /** Set by the daemon: its counters of rejected frames and API requests. */
   rejectedCounts: (() => RejectCounts) | undefined;
+  /** Set by the daemon: peers whose configuration differs (config digest). */
+  configMismatchOf:
+    | (() => readonly { readonly node: string; readonly files: readonly string[] }[])
+    | undefined;
+  /** Set by the daemon: the event journal (tsbeat explain). */
+  journalOf: NonNullable<ClusterView['journal']> | undefined;
   /** Set by the daemon: its log destinations. */
   logStats: (() => ReturnType<NonNullable<ClusterView['logs']>>) | undefined;
   private readonly started = new Date().toISOString();
@@ -73,6 +79,14 @@ export class DaemonView implements ClusterView {
 
   logs(): ReturnType<NonNullable<ClusterView['logs']>> {
     return this.logStats?.() ?? [];
+  }
+
+  configMismatch(): readonly { readonly node: string; readonly files: readonly string[] }[] {
+    return this.configMismatchOf?.() ?? [];
+  }
+
+  journal(sinceMs: number): ReturnType<NonNullable<ClusterView['journal']>> {
+    return this.journalOf?.(sinceMs) ?? { events: [], dropped: 0 };
   }
 
   rejected(): RejectCounts {
