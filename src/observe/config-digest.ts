@@ -21,10 +21,12 @@ const FIELD: Record<DigestFile, string> = {
 };
 
 /**
- * ha.cf lines that legitimately differ between nodes: the media name this machine's
- * interfaces and devices (`ucast eth0 <the peer's address>` is different on each node by design).
+ * ha.cf lines that legitimately differ between nodes and do not change what the cluster does:
+ * the media name this machine's interfaces and devices (`ucast eth0 <the peer's address>` is
+ * different on each node by design), and where and how much this machine logs.
  */
-const NODE_LOCAL_HACF = /^(ucast|bcast|mcast|serial|ucast6|mcast6)$/;
+const NODE_LOCAL_HACF =
+  /^(ucast|bcast|mcast|serial|ucast6|mcast6|logfile|debugfile|logfacility|use_logd|debug)$/;
 
 /**
  * What counts in a file: its lines without comments and surrounding blanks, runs of blanks

@@ -249,7 +249,7 @@ export class Observer {
     this.mismatch.set(d.from, files);
     const dir = this.opts.config.dir;
     this.opts.log.warn(
-      `configuration differs from node ${d.from}'s: ${files.map((f) => `${dir}/${f}`).join(', ')} (ha.cf apart from media lines, haresources and authkeys must be the same on every node; a failover onto a node with another haresources may fail)`,
+      `configuration differs from node ${d.from}'s: ${files.map((f) => `${dir}/${f}`).join(', ')} (ha.cf apart from media and logging lines, haresources and authkeys must be the same on every node; a failover onto a node with another haresources may fail)`,
       { node: d.from, files },
     );
   }
