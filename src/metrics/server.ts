@@ -17,6 +17,8 @@ export class MetricsListenError extends Error {
 
 export interface MetricsServer {
   readonly address: string;
+  /** The port listened on (the configured one; port 0 in tests picks a free one). */
+  readonly port: number;
   close(): Promise<void>;
 }
 
@@ -59,11 +61,12 @@ export async function startMetricsServer(listen: MetricsListen, registry: Regist
   // Errors after start (a client resetting) are the client's problem, never the daemon's.
   server.on('error', () => undefined);
   server.on('clientError', (_e, socket) => socket.destroy());
-  const where = listen.host.includes(':')
-    ? `[${listen.host}]:${listen.port}`
-    : `${listen.host}:${listen.port}`;
+  const bound = server.address();
+  const port = bound !== null && typeof bound === 'object' ? bound.port : listen.port;
+  const where = listen.host.includes(':') ? `[${listen.host}]:${port}` : `${listen.host}:${port}`;
   return {
     address: where,
+    port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
