@@ -222,7 +222,10 @@ export class Observer {
   }
 
   private sendDigest(): void {
-    this.node?.send(digestMessage(this.opts.digest));
+    if (!this.node) return;
+    this.node.send(digestMessage(this.opts.digest));
+    const d = this.opts.digest;
+    this.opts.log.debug(`configuration digest sent: ${DIGEST_FILES.map((f) => `${f} ${d[f]}`).join(', ')}`);
   }
 
   private onDeliver(d: Delivered): void {

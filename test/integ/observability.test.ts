@@ -15,7 +15,7 @@
  * - the JSON log has node, link, group, reason and duration fields.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../src/ipc/schema.js';
@@ -23,6 +23,7 @@ import {
   authkeys,
   type Cluster,
   createCluster,
+  type Daemon,
   type HarnessNode,
   haCf,
   kill,
@@ -43,6 +44,7 @@ let cluster: Cluster | undefined;
 let prometheus: SpawnedProcess | undefined;
 let a: HarnessNode;
 let b: HarnessNode;
+let daemonA: Daemon;
 
 const env = (n: HarnessNode) => ({ TSBEAT_STATEDIR: `${n.dir}/tsbeat-state`, TSBEAT_RUNDIR: '/run/tsbeat' });
 const runs = async (n: HarnessNode, r: string) =>
@@ -96,7 +98,7 @@ beforeAll(async () => {
         : {}),
     });
   }
-  await Promise.all([
+  [daemonA] = await Promise.all([
     startTsbeat(a, { args: ['--foreground'], env: env(a) }),
     startTsbeat(b, { args: ['--foreground'], env: env(b) }),
   ]);
@@ -284,5 +286,21 @@ describe('observability of a two-node tsbeat cluster', { timeout: 180_000 }, () 
     });
     // The heartbeat-format logfile has the same event in heartbeat's words.
     expect(readLog(a)).toMatch(/heartbeat: \[\d+\]: WARN: node node2: is dead/);
+  });
+
+  it('logrotate (rename, then SIGHUP as its postrotate does): both logs go on in new files', async () => {
+    const json = join(a.dir, 'tsbeat.json');
+    renameSync(a.logFile, `${a.logFile}.1`);
+    renameSync(json, `${json}.1`);
+    await kill(daemonA, 'SIGHUP');
+    await waitForLog(a.logFile, /info: Configuration unchanged\./, 20_000);
+    await waitFor(
+      () => existsSync(json) && readFileSync(json, 'utf8').includes('"msg":"Configuration unchanged."'),
+      20_000,
+      {
+        description: 'the JSON log reopened',
+      },
+    );
+    expect(readFileSync(`${json}.1`, 'utf8')).not.toContain('Configuration unchanged.');
   });
 });
