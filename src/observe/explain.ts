@@ -195,7 +195,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 function wordStep(s: Step, reason: ReasonCode): string {
   switch (s.kind) {
     case 'silent':
-      return `${s.node} silent ${s.silentMs} ms on ${s.linksDead}/${s.linksTotal} links > deadtime ${s.limitMs} ms`;
+      return `${s.node} silent ${s.silentMs} ms on ${s.linksDead}/${s.linksTotal} links ${s.silentMs > s.limitMs ? '>' : '≥'} deadtime ${s.limitMs} ms`;
     case 'fence':
       return `${s.ok ? 'fenced' : 'failed to fence'} ${s.node} via ${s.device} (${s.durationMs} ms)`;
     case 'cause':

@@ -7,12 +7,12 @@
  * tsbeat.cf sets the same thing; a preferred survivor must be a node; and `tsbeat check`
  * shows these diagnostics and exits 1 on an error. The parsers run on real files in a temp dir.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load.js';
-import { parseListen, parseTsbeatCf } from '../../../src/config/tsbeat-cf.js';
+import { parseListen, parseTsbeatCf, TSBEAT_CF_DIRECTIVES } from '../../../src/config/tsbeat-cf.js';
 import { formatDiagnostic } from '../../../src/lib/diagnostic.js';
 import { runTsbeat } from '../../support/cli.js';
 
@@ -153,5 +153,15 @@ describe('tsbeat.cf in the configuration', () => {
     expect(r.stdout + r.stderr).toContain(
       `${dir}/tsbeat.cf:1:9: error: metrics: "0" is not a port (1-65535)`,
     );
+  });
+});
+
+describe('tsbeat(8) documents tsbeat.cf', () => {
+  it('has a tagged entry for every directive, and none for a directive that does not exist', () => {
+    const page = readFileSync(new URL('../../../man/tsbeat.8', import.meta.url), 'utf8');
+    const start = page.indexOf('.SH TSBEAT.CF');
+    const section = page.slice(start, page.indexOf('\n.SH', start + 5));
+    const tags = [...section.matchAll(/^\.TP\n\.B[IR]? ([a-z_]+)/gm)].map((m) => m[1]);
+    expect(tags).toEqual([...TSBEAT_CF_DIRECTIVES]);
   });
 });
