@@ -62,9 +62,13 @@ export class Registry {
     return f;
   }
 
-  /** Declare a counter (exposed as NAME_total); declaring makes it appear at 0 without labels. */
-  counter(name: string, help: string): void {
-    this.family(name, help, 'counter');
+  /**
+   * Declare a counter (exposed as NAME_total); declaring makes it appear at 0 without labels.
+   * `collect` reads counts kept elsewhere (they must only grow) at scrape time.
+   */
+  counter(name: string, help: string, collect?: () => readonly { labels: Labels; value: number }[]): void {
+    const f = this.family(name, help, 'counter');
+    if (collect) f.collect = collect;
   }
 
   gauge(name: string, help: string, collect?: () => readonly { labels: Labels; value: number }[]): void {

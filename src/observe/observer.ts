@@ -58,7 +58,6 @@ export class Observer {
   private node: ObservedNode | undefined;
   private readonly mismatch = new Map<string, string[]>();
   private readonly lateHeartbeats = new Map<string, number>();
-  private readonly work = new Map<number, { item: WorkItem; monoMs: number }>();
   private readonly groupOf = new Map<string, string>();
 
   constructor(opts: ObserverOptions) {
@@ -119,10 +118,13 @@ export class Observer {
         value: v.name === local ? this.opts.generation : (v.generation ?? 0),
       })),
     );
-    r.gauge('tsbeat_late_heartbeats', 'Late heartbeats (interval above warntime) per node since start.', () =>
-      this.opts.config.haCf.nodes
-        .filter((n) => n !== local)
-        .map((n) => ({ labels: { node: n }, value: this.lateHeartbeats.get(n) ?? 0 })),
+    r.counter(
+      'tsbeat_late_heartbeats',
+      'Late heartbeats (interval above warntime) per node since start.',
+      () =>
+        this.opts.config.haCf.nodes
+          .filter((n) => n !== local)
+          .map((n) => ({ labels: { node: n }, value: this.lateHeartbeats.get(n) ?? 0 })),
     );
     r.gauge('tsbeat_group_owned', 'Whether a resource group runs on this node (1) or not (0).', () =>
       (this.node?.groups() ?? []).map((g) => ({
@@ -145,7 +147,7 @@ export class Observer {
     r.counter('tsbeat_fence_attempts', 'STONITH resets attempted.');
     r.counter('tsbeat_fence_failures', 'STONITH resets that failed.');
     r.histogram('tsbeat_fence_duration_seconds', 'STONITH resets, including the preferred-survivor delay.');
-    r.gauge('tsbeat_rejected_input', 'Rejected frames and API requests since start, per class.', () =>
+    r.counter('tsbeat_rejected_input', 'Rejected frames and API requests since start, per class.', () =>
       Object.entries(this.opts.rejected?.() ?? {}).map(([c, v]) => ({ labels: { class: c }, value: v })),
     );
     r.gauge(
@@ -156,7 +158,7 @@ export class Observer {
           files.map((f) => ({ labels: { node, file: f }, value: 1 })),
         ),
     );
-    r.gauge(
+    r.counter(
       'tsbeat_log_dropped_lines',
       'Log lines dropped per destination (a destination that cannot keep up).',
       () => (this.opts.logDrops?.() ?? []).map((s) => ({ labels: { file: s.file }, value: s.droppedLines })),
@@ -266,13 +268,11 @@ export class Observer {
     const t = this.now();
     const it = e.item;
     if (e.phase === 'dispatch') {
-      this.work.set(it.id, { item: it, monoMs: t.monoMs });
       // The node hands work out while it translates a membership event, before it tells the
       // event's listeners (this one included): record the work after the event that caused it.
       queueMicrotask(() => this.recordWork(it, t));
       return;
     }
-    this.work.delete(it.id);
     const r = e.result;
     this.journal.record(t.atMs, t.monoMs, {
       kind: 'workDone',

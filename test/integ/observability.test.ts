@@ -151,14 +151,14 @@ describe('observability of a two-node tsbeat cluster', { timeout: 180_000 }, () 
       'tsbeat_node_up',
       'tsbeat_link_up',
       'tsbeat_link_last_heard_seconds',
-      'tsbeat_late_heartbeats',
+      'tsbeat_late_heartbeats_total',
       'tsbeat_generation',
       'tsbeat_group_owned',
       'tsbeat_takeovers_total',
       'tsbeat_failbacks_total',
       'tsbeat_agent_action_duration_seconds',
       'tsbeat_fence_attempts_total',
-      'tsbeat_rejected_input',
+      'tsbeat_rejected_input_total',
     ])
       expect(text).toMatch(new RegExp(`^# TYPE ${family} `, 'm'));
     const om = await get(

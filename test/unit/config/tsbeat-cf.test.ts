@@ -146,6 +146,15 @@ describe('tsbeat.cf in the configuration', () => {
     ]);
   });
 
+  it("tsbeat check's summary says what tsbeat.cf turns on", () => {
+    const dir = configDir({ tsbeatCf: 'metrics 9694\nlogjson /var/log/tsbeat.json\n' });
+    const r = runTsbeat(['check', '-c', dir, '--node', 'ra1', '--offline']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.replace(/\s+/g, ' ')).toContain(
+      'Metrics are served at http://127.0.0.1:9694/metrics. JSON log records also go to /var/log/tsbeat.json.',
+    );
+  });
+
   it('tsbeat check prints tsbeat.cf problems as file:line:col and exits 1', async () => {
     const dir = configDir({ tsbeatCf: 'metrics 127.0.0.1:0\n' });
     const r = runTsbeat(['check', '-c', dir, '--node', 'ra1', '--offline', '-q']);
