@@ -83,6 +83,11 @@ export class Journal {
     }
   }
 
+  /** The last `n` entries, oldest first. */
+  recent(n: number): JournalEvent[] {
+    return this.entries.slice(-n);
+  }
+
   /** Entries at or after `sinceMs` (wall clock), oldest first. */
   since(sinceMs = Number.NEGATIVE_INFINITY): JournalEvent[] {
     return this.entries.filter((e) => e.atMs >= sinceMs);

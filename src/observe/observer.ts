@@ -48,6 +48,9 @@ export interface ConfigMismatch {
   readonly files: readonly string[];
 }
 
+/** Journal entries looked at to word one finished change for the log. */
+const RECENT_FOR_LOG = 500;
+
 const ACQUIRE_TAKEOVER = new Set(['machDown', 'shutdownAcquire', 'standbyAcquire', 'legacyAcquire']);
 const RELEASE_FAILBACK = new Set(['standbyRelease', 'legacyRelease']);
 
@@ -285,7 +288,10 @@ export class Observer {
     const takeover = it.kind === 'acquire' && ACQUIRE_TAKEOVER.has(it.purpose);
     const failback = it.kind === 'release' && RELEASE_FAILBACK.has(it.purpose);
     // The episode as tsbeat explain tells it: one line with reason, group and duration fields.
-    const episode = explain(this.journal.since()).findLast((x) => x.outcome !== 'in progress');
+    // Only the recent past: an incident's causes are seconds old, and this runs on the event loop.
+    const episode = explain(this.journal.recent(RECENT_FOR_LOG)).findLast(
+      (x) => x.outcome !== 'in progress' && x.groups.join() === it.keys.join(),
+    );
     if (episode && (takeover || failback || it.purpose === 'reqOurResources')) {
       const line = formatExplain([episode]).trimEnd();
       this.opts.log.info(`ownership change: ${line.slice(line.indexOf(' ') + 1)}`, {
