@@ -339,7 +339,6 @@ export function resolveTsbeatSettings(input: {
 /** The settings of a Config: tsbeat.cf as loaded, or (a Config built in code) ha.cf's env lines alone. */
 export function tsbeatSettingsOf(config: {
   readonly haCf: HaCf;
-  readonly dir: string;
   readonly tsbeat?: TsbeatSettings;
 }): TsbeatSettings {
   return (

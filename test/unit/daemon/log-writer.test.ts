@@ -39,6 +39,11 @@ const mkfifo = (name: string): string => {
   return p;
 };
 const note = (text: string): string => `NOTE ${text}\n`;
+// A blocked log write holds the event loop for good (a FIFO nobody reads blocks open(2) and
+// write(2) forever); these bounds only tell "never blocked" from "a loaded 2-core machine was
+// slow", so they are generous on purpose. Speed itself is measured by `npm run bench -- log`.
+const LAG_MS = 8000;
+const EXIT_GAP_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(f: () => T | undefined | false, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;
@@ -168,7 +173,7 @@ describe('FileSink', () => {
     const s = new FileSink({ path: fifo, noteLine: note, limits: { maxQueueLines: 100 } });
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) s.push(`line ${i}\n`);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeLessThan(LAG_MS);
     await until(() => s.stats().lastError, 5000, 'the first open to fail');
     expect(s.stats()).toMatchObject({
       queuedLines: 100,
@@ -179,7 +184,7 @@ describe('FileSink', () => {
     });
     const t1 = performance.now();
     expect(await s.flush(200)).toBe(false);
-    expect(performance.now() - t1).toBeLessThan(2000);
+    expect(performance.now() - t1).toBeLessThan(EXIT_GAP_MS);
 
     const out = fresh('noreader.out');
     const reader = drain(fifo, out);
@@ -300,12 +305,12 @@ describe('no destination can hold the process (child processes, dist/)', () => {
     expect(r.killed).toBe(false);
     expect(r.code).toBe(0);
     const rep = lastJson<ChildReport>(r.stdout);
-    expect(rep.maxLagMs).toBeLessThan(1000);
+    expect(rep.maxLagMs).toBeLessThan(LAG_MS);
     for (const st of rep.stats) {
       expect(st).toMatchObject({ queuedLines: 1000, droppedLines: 9000, writtenLines: 0, ok: false });
       expect(st.lastError).toContain('ENXIO');
     }
-    expect(r.exitedAt - r.lastOutputAt).toBeLessThan(2000);
+    expect(r.exitedAt - r.lastOutputAt).toBeLessThan(EXIT_GAP_MS);
   });
 
   it('logfile on a FIFO whose reader never reads: no event-loop delay, every line written or counted, exits at once', async () => {
@@ -318,12 +323,12 @@ describe('no destination can hold the process (child processes, dist/)', () => {
       const r = await run.done;
       expect(r.killed).toBe(false);
       const rep = lastJson<ChildReport>(r.stdout);
-      expect(rep.maxLagMs).toBeLessThan(1000);
+      expect(rep.maxLagMs).toBeLessThan(LAG_MS);
       const st = rep.stats[0]!;
       expect(st.lastError).toContain('EAGAIN');
       expect(st.writtenLines).toBeGreaterThan(0);
       expect(st.writtenLines + st.queuedLines + st.droppedLines).toBe(10_000);
-      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(2000);
+      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(EXIT_GAP_MS);
     } finally {
       closeSync(holder);
     }
@@ -341,13 +346,13 @@ describe('no destination can hold the process (child processes, dist/)', () => {
       const r = await run.done;
       expect(r.killed).toBe(false);
       const rep = lastJson<ChildReport>(r.stdout);
-      expect(rep.maxLagMs).toBeLessThan(1000);
+      expect(rep.maxLagMs).toBeLessThan(LAG_MS);
       const st = rep.stats[0]!;
       expect(st.file).toBe('stderr');
       expect(st.queuedBytes).toBeLessThanOrEqual(65536);
       expect(st.droppedLines).toBeGreaterThan(0);
       expect(st.writtenLines + st.queuedLines + st.droppedLines).toBe(10_000);
-      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(2000);
+      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(EXIT_GAP_MS);
     } finally {
       closeSync(holder);
     }
@@ -445,7 +450,7 @@ log.close();
       lastError: 'no space left on device (ENOSPC)',
     });
     expect(rep.flushed).toBe(true);
-    expect(rep.maxLagMs).toBeLessThan(1000);
+    expect(rep.maxLagMs).toBeLessThan(LAG_MS);
     const lines = rep.text.trimEnd().split('\n');
     expect(lines).toHaveLength(502);
     expect(lines[499]).toMatch(/ info: line 499$/);
@@ -478,7 +483,7 @@ describe('SyslogSink (logger(1) stand-ins)', () => {
     expect(st.droppedLines).toBeGreaterThan(0);
     const t = performance.now();
     expect(await s.flush(200)).toBe(false);
-    expect(performance.now() - t).toBeLessThan(2000);
+    expect(performance.now() - t).toBeLessThan(EXIT_GAP_MS);
     s.close();
   });
 
