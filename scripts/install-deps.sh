@@ -28,6 +28,9 @@ apt-get install -y --no-install-recommends systemd logrotate dpkg zstd
 # netem): qemu with software emulation, and the tools copied into the guest.
 apt-get install -y --no-install-recommends \
   qemu-system-x86 busybox-static xz-utils ipvsadm drbd-utils
+# Prometheus for the metrics tests: promtool checks the exposition, and the test runs the
+# prometheus binary itself inside a namespace (the packaged service never starts: policy-rc.d).
+apt-get install -y --no-install-recommends prometheus
 # LXC for the lxc agent's tests (a busybox container; LXC runs here with cgroup v1 and no
 # systemd as PID 1, unlike podman's and systemd-nspawn's packages, see src/agents/README.md).
 apt-get install -y --no-install-recommends lxc

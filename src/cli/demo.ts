@@ -87,6 +87,8 @@ export async function main(argv: string[]): Promise<number> {
     say(`   ${p.whereWithVip()}`);
     tail(n2, /wants to go standby|Other node completed standby/);
     if (!backOk) throw new Error('web did not come back to node1');
+    say('== why did the groups move? tsbeat explain on node2:');
+    for (const line of p.explain(n2).trimEnd().split('\n')) say(`   ${line}`);
     say('== done: cleaning up the namespaces');
     return 0;
   } catch (e) {

@@ -10,6 +10,7 @@ import { type HaCfResult, type Pos, parseHaCf } from '../config/hacf.js';
 import { parseHaresources } from '../config/haresources.js';
 import { decodeConfigText, MAX_CONFIG_BYTES } from '../config/load.js';
 import type { StonithConfig } from '../config/model.js';
+import { parseTsbeatCf, resolveTsbeatSettings } from '../config/tsbeat-cf.js';
 import { validateCrossFile } from '../config/validate.js';
 import type { ExportInput, OcfProvider, ReportEntry, ServiceClass } from '../export/model.js';
 import { exportPacemaker } from '../export/pacemaker.js';
@@ -133,10 +134,30 @@ export async function loadInput(dir: string): Promise<{ input?: ExportInput; dia
       scriptDirs: [],
     }),
   );
+  // tsbeat.cf (optional) decides the fencing policy the daemon runs, env lines as fallback.
+  const tsbeatCfFile = join(dir, 'tsbeat.cf');
+  let tsbeatCfText = '';
+  try {
+    tsbeatCfText = decodeConfigText(await readFile(tsbeatCfFile), tsbeatCfFile).text;
+  } catch {
+    // absent (or unreadable: tsbeat check says so): the env lines and defaults apply
+  }
+  const tcf = parseTsbeatCf(tsbeatCfText, tsbeatCfFile);
+  diagnostics.push(...tcf.diagnostics);
+  const tsbeat = resolveTsbeatSettings({
+    haCf: parsed.haCf,
+    haCfFile,
+    haCfText: hcText.text,
+    tsbeatCf: tcf.tsbeatCf,
+    tsbeatCfFile,
+    tsbeatCfSource: tcf.source,
+  });
+  diagnostics.push(...tsbeat.diagnostics.filter((d) => d.severity === 'error'));
   if (hasErrors(diagnostics) || !auth.keyring) return { diagnostics };
   return {
     diagnostics,
     input: {
+      tsbeat: tsbeat.settings,
       haCf: parsed.haCf,
       haCfFile,
       haCfSource: parsed.source,

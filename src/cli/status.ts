@@ -156,7 +156,7 @@ function renderFencing(f: StatusReport['fencing']): string {
   if (!f.configured)
     return wrap(
       f.takeoverWithoutFencing
-        ? 'not configured; groups on shared storage are taken over without fencing (TSBEAT_TAKEOVER_WITHOUT_FENCING is set)'
+        ? 'not configured; groups on shared storage are taken over without fencing (takeover_without_fencing is on)'
         : 'not configured; groups on shared storage (drbddisk, Filesystem, LVM, Raid1) are not taken over from a dead peer',
     );
   const lines = [`  device ${f.device ?? '?'}\n`];
@@ -198,6 +198,10 @@ export function renderStatus(r: StatusReport): string {
       ? 'resources managed by Pacemaker'
       : `resources managed by haresources, this node holds ${r.rscstatus === null ? 'nothing (resource management off)' : (HOLDS[r.rscstatus] ?? r.rscstatus)}`;
   out.push(`${comm}; ${rsc}\n`);
+  for (const m of r.configMismatch ?? [])
+    out.push(
+      `WARNING: configuration differs from node ${m.node}: ${m.files.join(', ')} (make the files the same on every node)\n`,
+    );
   const rejected = rejectedLine(r.rejected);
   if (rejected) out.push(rejected);
   for (const l of r.logs ?? []) {

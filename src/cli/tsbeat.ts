@@ -27,6 +27,10 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     summary: "show this node's view of the cluster (--json for scripts)",
     load: () => import('./status.js'),
   },
+  explain: {
+    summary: 'why each ownership change happened: a reason-coded timeline (--since T, --json)',
+    load: () => import('./explain.js'),
+  },
   cl_status: {
     summary: "heartbeat's cl_status (same output and exit codes)",
     load: () => import('./cl_status.js'),

@@ -10,6 +10,7 @@ import { DEFAULT_UDP_PORT, parseHaCf } from './hacf.js';
 import { type HaresourcesSource, parseHaresources } from './haresources.js';
 import type { HostEnv } from './host.js';
 import type { Config, ResourceGroupConfig } from './model.js';
+import { parseTsbeatCf, resolveTsbeatSettings, type TsbeatCfResult } from './tsbeat-cf.js';
 import { validateCrossFile, validateHost } from './validate.js';
 
 /** Config files are small; anything bigger is the wrong file (and must not exhaust memory). */
@@ -213,11 +214,23 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const haresourcesFile = join(opts.dir, 'haresources');
   const { name: localNode, origin } = await localNodeName(opts, join(opts.dir, 'nodeinfo'));
 
-  const [haCfRead, authRead, resRead] = await Promise.all([
+  const tsbeatCfFile = join(opts.dir, 'tsbeat.cf');
+  const [haCfRead, authRead, resRead, tsbeatRead] = await Promise.all([
     readLimited(haCfFile, 'ha.cf'),
     readLimited(authkeysFile, 'authkeys'),
     readLimited(haresourcesFile, 'haresources'),
+    readLimited(tsbeatCfFile, 'tsbeat.cf'),
   ]);
+  // tsbeat.cf is optional: only a file that exists and cannot be read is a problem.
+  let tsbeatCf: TsbeatCfResult = parseTsbeatCf('', tsbeatCfFile);
+  if (tsbeatRead.ok) {
+    const d = decodeConfigText(tsbeatRead.bytes, tsbeatCfFile);
+    diagnostics.push(...d.diagnostics);
+    tsbeatCf = parseTsbeatCf(d.text, tsbeatCfFile);
+    diagnostics.push(...tsbeatCf.diagnostics);
+  } else if (!/ not found$/.test(tsbeatRead.diagnostic.message)) {
+    diagnostics.push(tsbeatRead.diagnostic);
+  }
 
   let haCfText = '';
   if (haCfRead.ok) {
@@ -233,6 +246,15 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const defaultUdpPort = opts.host?.haClusterUdpPort() ?? DEFAULT_UDP_PORT;
   const hacf = parseHaCf(haCfText, { file: haCfFile, localNode, defaultUdpPort });
   if (haCfRead.ok) diagnostics.push(...hacf.diagnostics);
+  const tsbeat = resolveTsbeatSettings({
+    haCf: hacf.haCf,
+    haCfFile,
+    haCfText,
+    tsbeatCf: tsbeatCf.tsbeatCf,
+    tsbeatCfFile,
+    tsbeatCfSource: tsbeatCf.source,
+  });
+  if (haCfRead.ok) diagnostics.push(...tsbeat.diagnostics);
 
   let keyring: Config['keyring'] | undefined;
   if (authRead.ok) {
@@ -288,7 +310,14 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
   const shown = diagnostics.map(printableDiagnostic);
   if (hasErrors(diagnostics) || !keyring || !groupsResult) return { diagnostics: shown, localNode };
   return {
-    config: { dir: opts.dir, localNode, haCf: hacf.haCf, keyring, groups: groupsResult.groups },
+    config: {
+      dir: opts.dir,
+      localNode,
+      haCf: hacf.haCf,
+      keyring,
+      groups: groupsResult.groups,
+      tsbeat: tsbeat.settings,
+    },
     diagnostics: shown,
     localNode,
   };

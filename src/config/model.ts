@@ -2,6 +2,7 @@
 // Field names follow heartbeat's words; units come last (keepaliveMs).
 
 import type { Keyring } from '../codec/auth/keyring.js';
+import type { TsbeatSettings } from './tsbeat-cf.js';
 
 export const AUTO_FAILBACK = ['on', 'off', 'legacy'] as const;
 export type AutoFailback = (typeof AUTO_FAILBACK)[number];
@@ -127,4 +128,6 @@ export interface Config {
   readonly haCf: HaCf;
   readonly keyring: Keyring;
   readonly groups: readonly ResourceGroupConfig[];
+  /** tsbeat's own settings (tsbeat.cf merged with deprecated env lines); absent: defaults. */
+  readonly tsbeat?: TsbeatSettings;
 }

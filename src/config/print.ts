@@ -149,6 +149,13 @@ export function summarize(config: Config): string {
     const last = h.stonith.at(-1)!;
     s.push(`A dead peer is reset with STONITH device "${last.type}" before its groups are taken over.`);
   }
+  // tsbeat.cf (tsbeat only): what it turns on.
+  const t = config.tsbeat;
+  if (t?.metrics)
+    s.push(
+      `Metrics are served at http://${t.metrics.host.includes(':') ? `[${t.metrics.host}]` : t.metrics.host}:${t.metrics.port}/metrics.`,
+    );
+  if (t?.logjson) s.push(`JSON log records also go to ${t.logjson}.`);
   return s.join(' ');
 }
 
@@ -170,5 +177,6 @@ export function configToJson(config: Config): unknown {
     haCf: config.haCf,
     keyring: keyringJson(config.keyring),
     groups: config.groups,
+    ...(config.tsbeat ? { tsbeat: config.tsbeat } : {}),
   };
 }

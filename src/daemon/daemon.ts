@@ -19,6 +19,7 @@ import { compressionPolicy } from '../codec/compression.js';
 import { type Message, stringField } from '../codec/model.js';
 import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
+import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
@@ -26,8 +27,11 @@ import { FAULT_ENV, parseFaultHooks } from '../lib/fault-hooks.js';
 import { seededRandom } from '../lib/random.js';
 import { RejectedInput } from '../lib/rejected.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
+import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
 import { type Fencer, HaNode, type HaNodeResources } from '../node/ha-node.js';
 import { logMediumEvent } from '../node/words.js';
+import { readConfigDigest } from '../observe/config-digest.js';
+import { Observer } from '../observe/observer.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
 import { type DaemonFaults, daemonFaults } from './faults.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
@@ -80,11 +84,13 @@ export class Daemon {
   constructor(opts: DaemonOptions) {
     this.opts = opts;
     const h = opts.config.haCf;
+    const logjson = tsbeatSettingsOf(opts.config).logjson;
     this.log = createLog({
       ...(h.logfile !== undefined ? { logfile: h.logfile } : {}),
       ...(h.debugfile !== undefined ? { debugfile: h.debugfile } : {}),
       ...(h.logfacility !== undefined ? { logfacility: h.logfacility } : {}),
       stderr: opts.stderr,
+      ...(logjson !== undefined ? { jsonFile: logjson, jsonBase: { localNode: opts.config.localNode } } : {}),
       debugLevel: h.debugLevel,
       syslogmsgfmt:
         h.params['syslogmsgfmt'] !== undefined
@@ -133,6 +139,15 @@ export class Daemon {
     this.configDigests = await readConfigDigests(config.dir);
     this.runner = this.createRunner();
     await this.reconcile(this.runner);
+    this.observer = new Observer({
+      config,
+      log,
+      clock: systemClock,
+      digest: await readConfigDigest(config.dir),
+      generation: gen.generation,
+      rejected: () => this.rejected.snapshot(),
+      logDrops: () => log.stats(),
+    });
 
     try {
       this.media = buildMedia(h.media, systemClock, (e) => logMediumEvent(log, e));
@@ -180,6 +195,8 @@ export class Daemon {
       ...(this.faults ? { faults: this.faults } : {}),
     });
     const node = this.node;
+    const observer = this.observer;
+    observer.attach(node);
     node.start();
 
     const view = new DaemonView(VERSION, config, this.node);
@@ -187,9 +204,20 @@ export class Daemon {
     view.resources = {
       rscStatus: () => node.rscStatus(),
       groups: () => node.groups(),
-      standby: async (set) => node.standby(set),
-      takeover: async (set) => node.takeover(set),
+      standby: async (set) => {
+        observer.operator('standby', set);
+        return node.standby(set);
+      },
+      takeover: async (set) => {
+        observer.operator('takeover', set);
+        return node.takeover(set);
+      },
     };
+    view.configMismatchOf = () => observer.configMismatch();
+    view.journalOf = (sinceMs) => ({
+      events: observer.journal.since(sinceMs),
+      dropped: observer.journal.dropped,
+    });
     this.node.onEvent((e) => {
       switch (e.kind) {
         case 'nodeStatus':
@@ -222,7 +250,7 @@ export class Daemon {
           device: fencer.describe(),
           preferredSurvivor: policy.preferredSurvivor || undefined,
           delayMs: policy.delayMs,
-          takeoverWithoutFencing: false,
+          takeoverWithoutFencing: tsbeatSettingsOf(config).takeoverWithoutFencing,
           lastCheck: check
             ? { at: new Date(check.atMs).toISOString(), ok: check.ok, detail: check.detail }
             : undefined,
@@ -248,6 +276,16 @@ export class Daemon {
     view.logStats = () => log.stats();
     this.api = await startApiServers(this.view, paths.runDir, { rejected: this.rejected });
     log.info(`local API listening on ${paths.socket}`);
+    const listen = tsbeatSettingsOf(config).metrics;
+    if (listen) {
+      // A metrics port that cannot be opened costs the operator graphs, never the cluster.
+      try {
+        this.metrics = await startMetricsServer(listen, observer.registry);
+        log.info(`metrics: OpenMetrics on http://${this.metrics.address}/metrics`);
+      } catch (e) {
+        log.error(`${(e as Error).message}; running without the metrics endpoint`);
+      }
+    }
   }
 
   /** The scripts and built-in agents of haresources, with heartbeat's environment. */
@@ -348,9 +386,14 @@ export class Daemon {
     return {
       mode: h.autoFailback,
       groups: config.groups,
-      runner: { run: (resource, action, signal) => runner.run(resource, action, signal) },
+      runner: {
+        run: (resource, action, signal) =>
+          this.observer
+            ? this.observer.agentRun(resource, action, () => runner.run(resource, action, signal))
+            : runner.run(resource, action, signal),
+      },
       ...(fencer ? { fencer } : {}),
-      takeoverWithoutFencing: /^(yes|true|on|1)$/i.test(envValue('TSBEAT_TAKEOVER_WITHOUT_FENCING') ?? ''),
+      takeoverWithoutFencing: tsbeatSettingsOf(config).takeoverWithoutFencing,
       pid: process.pid,
       ...(Number.isFinite(stopRetryMax) ? { stopRetryMax } : {}),
     };
@@ -363,14 +406,13 @@ export class Daemon {
     const device = h.stonith.at(-1);
     if (!device) return undefined;
     const log = this.log;
-    const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
-    const delayS = Number.parseFloat(envValue('TSBEAT_FENCE_DELAY') ?? '5');
+    const settings = tsbeatSettingsOf(config);
     const command = findStonithCommand();
     const fencer = new StonithFencer({
       device,
       localNode: config.localNode,
-      preferredSurvivor: (envValue('TSBEAT_PREFERRED_SURVIVOR') ?? h.nodes[0] ?? '').toLowerCase(),
-      delayMs: Number.isFinite(delayS) ? Math.max(0, delayS * 1000) : 5000,
+      preferredSurvivor: settings.preferredSurvivor,
+      delayMs: settings.fenceDelayMs,
       log: (level, message) => log[level](message),
       ...(command ? { stonithCommand: command } : {}),
     });
@@ -384,10 +426,19 @@ export class Daemon {
         log.info(`This may mean that the STONITH device has failed! (${r.detail})`);
       }
     });
-    return { configured: true, fence: (node) => fencer.fence(node), fencer };
+    const observer = this.observer;
+    return {
+      configured: true,
+      fence: (node) =>
+        observer ? observer.fence(node, device.type, () => fencer.fence(node)) : fencer.fence(node),
+      fencer,
+    };
   }
 
   fencer: StonithFencer | undefined;
+  /** Journal, metrics and config digest (src/observe). */
+  observer: Observer | undefined;
+  private metrics: MetricsServer | undefined;
   private builtinAgents = false;
   /** Digests of ha.cf, authkeys and haresources as started, to tell what SIGHUP finds changed. */
   private configDigests: Record<ConfigFile, string> | undefined;
@@ -472,6 +523,7 @@ export class Daemon {
     if (this.builtinAgents) shutdownBuiltinAgents();
     this.node?.stop();
     this.faults?.stop();
+    await this.metrics?.close();
     await this.api?.close();
     await this.closeMedia();
     removePidFile(this.opts.paths.pidFile, process.pid);

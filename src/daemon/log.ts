@@ -123,6 +123,10 @@ export interface LogOptions {
   readonly limits?: Partial<SinkLimits>;
   /** How often log files are checked for having been moved away (default 1 s). */
   readonly rotationCheckMs?: number;
+  /** A file of JSON records (tsbeat.cf `logjson`): pino, with the structured fields of each line. */
+  readonly jsonFile?: string;
+  /** Added to every JSON record (the local node's name). */
+  readonly jsonBase?: Record<string, unknown>;
   /** The logger(1) command for logfacility; tests pass a stand-in. */
   readonly syslogCommand?: readonly string[];
 }
@@ -171,26 +175,37 @@ export function createLog(opts: LogOptions): Log {
       format: 'syslog',
     });
   }
-  let json: { sink: LineSink; logger: pino.Logger<'crit'> } | undefined;
+  // JSON records go to stderr (--log-json) and/or a file (logjson); one pino logger feeds both.
+  const jsonSinks: LineSink[] = [];
+  const jsonNote = (text: string) => `${JSON.stringify({ level: 40, time: Date.now(), pid, msg: text })}\n`;
   if (opts.stderr === 'text')
     routes.push({ sink: stderrSink({ limits, noteLine: hbNote }), takes: 'dynamic', format: 'heartbeat' });
-  else if (opts.stderr === 'json') {
-    const sink = stderrSink({
+  else if (opts.stderr === 'json') jsonSinks.push(stderrSink({ limits, noteLine: jsonNote }));
+  if (opts.jsonFile && opts.jsonFile !== '/dev/null') {
+    const sink = new FileSink({
+      path: opts.jsonFile,
       limits,
-      noteLine: (text) => `${JSON.stringify({ level: 40, time: Date.now(), pid, msg: text })}\n`,
+      noteLine: jsonNote,
+      onRotated: rotated(opts.jsonFile),
     });
+    files.push(sink);
+    jsonSinks.push(sink);
+  }
+  let json: { sink: LineSink; logger: pino.Logger<'crit'> } | undefined;
+  if (jsonSinks.length > 0) {
+    const sink: LineSink = jsonSinks.length === 1 ? jsonSinks[0]! : teeSink(jsonSinks);
     const logger = pino(
       {
         level: 'debug',
         customLevels: { crit: 55 },
-        base: { pid },
+        base: { pid, ...opts.jsonBase },
         timestamp: pino.stdTimeFunctions.epochTime,
       },
       { write: (s: string) => void sink.push(s) },
     ) as pino.Logger<'crit'>;
     json = { sink, logger };
   }
-  const sinks: LineSink[] = [...routes.map((r) => r.sink), ...(json ? [json.sink] : [])];
+  const sinks: LineSink[] = [...routes.map((r) => r.sink), ...jsonSinks];
 
   // Decide per destination before formatting: a full queue drops the line for free.
   const write = (
@@ -257,6 +272,30 @@ export function createLog(opts: LogOptions): Log {
     };
   };
   return wrap(json?.logger);
+}
+
+/** Several JSON destinations behind one pino stream: full only when every one is full. */
+function teeSink(sinks: readonly LineSink[]): LineSink {
+  return {
+    file: sinks.map((s) => s.file).join(', '),
+    full: () => sinks.every((s) => s.full()),
+    countDrop: () => {
+      for (const s of sinks) s.countDrop();
+    },
+    push: (line) => {
+      let any = false;
+      for (const s of sinks) {
+        if (s.full()) s.countDrop();
+        else any = s.push(line) || any;
+      }
+      return any;
+    },
+    reopen: () => undefined,
+    checkRotation: () => undefined,
+    flush: async (t) => (await Promise.all(sinks.map((s) => s.flush(t)))).every(Boolean),
+    close: () => undefined,
+    stats: () => sinks[0]!.stats(),
+  };
 }
 
 function clampLevel(n: number): number {

@@ -2,6 +2,7 @@
 // the HaNode, parameters from ha.cf, resources from the node's resource side.
 
 import type { ApiAuthConfig, Config } from '../config/model.js';
+import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 import type {
   ClusterView,
   EventInfo,
@@ -37,6 +38,12 @@ export class DaemonView implements ClusterView {
   fencingInfo: (() => FencingInfo) | undefined;
   /** Set by the daemon: its counters of rejected frames and API requests. */
   rejectedCounts: (() => RejectCounts) | undefined;
+  /** Set by the daemon: peers whose configuration differs (config digest). */
+  configMismatchOf:
+    | (() => readonly { readonly node: string; readonly files: readonly string[] }[])
+    | undefined;
+  /** Set by the daemon: the event journal (tsbeat explain). */
+  journalOf: NonNullable<ClusterView['journal']> | undefined;
   /** Set by the daemon: its log destinations. */
   logStats: (() => ReturnType<NonNullable<ClusterView['logs']>>) | undefined;
   private readonly started = new Date().toISOString();
@@ -74,19 +81,26 @@ export class DaemonView implements ClusterView {
     return this.logStats?.() ?? [];
   }
 
+  configMismatch(): readonly { readonly node: string; readonly files: readonly string[] }[] {
+    return this.configMismatchOf?.() ?? [];
+  }
+
+  journal(sinceMs: number): ReturnType<NonNullable<ClusterView['journal']>> {
+    return this.journalOf?.(sinceMs) ?? { events: [], dropped: 0 };
+  }
+
   rejected(): RejectCounts {
     return this.rejectedCounts?.() ?? emptyRejectCounts();
   }
 
   fencing(): FencingInfo {
     if (this.fencingInfo) return this.fencingInfo();
-    const override = this.config.haCf.env.find(([k]) => k === 'TSBEAT_TAKEOVER_WITHOUT_FENCING')?.[1];
     return {
       configured: false,
       device: undefined,
       preferredSurvivor: undefined,
       delayMs: 0,
-      takeoverWithoutFencing: /^(yes|true|on|1)$/i.test(override ?? ''),
+      takeoverWithoutFencing: tsbeatSettingsOf(this.config).takeoverWithoutFencing,
       lastCheck: undefined,
       lastFence: undefined,
     };

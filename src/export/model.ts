@@ -6,6 +6,7 @@ import type { Keyring } from '../codec/auth/keyring.js';
 import type { HaCfSource, Pos } from '../config/hacf.js';
 import type { HaresourcesSource } from '../config/haresources.js';
 import type { HaCf, ResourceGroupConfig, StonithConfig } from '../config/model.js';
+import type { TsbeatSettings } from '../config/tsbeat-cf.js';
 
 /** Where OCF agents that both resource-agents and tsbeat ship come from (`--provider`). */
 export type OcfProvider = 'heartbeat' | 'tsbeat';
@@ -19,6 +20,8 @@ export interface ExportOptions {
 
 /** heartbeat's three files as the config parsers return them, plus where each item was written. */
 export interface ExportInput {
+  /** tsbeat.cf merged with ha.cf's deprecated env lines (absent: from the env lines alone). */
+  readonly tsbeat?: TsbeatSettings;
   readonly haCf: HaCf;
   readonly haCfFile: string;
   readonly haCfSource: HaCfSource;

@@ -2,6 +2,7 @@
 // authkeys -> a Pacemaker configuration (groups, constraints, fencing, properties), a
 // Corosync 3 configuration, and a report line for every input item. No I/O.
 
+import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 import { SHARED_STORAGE } from '../config/validate.js';
 import type { Diagnostic } from '../lib/diagnostic.js';
 import { type CorosyncExport, directiveEntry, exportCorosync } from './corosync.js';
@@ -74,16 +75,14 @@ function drbdClone(res: string, ids: IdSet): PromotableClone {
 
 /**
  * tsbeat's preferred survivor, as its daemon picks it (src/daemon/daemon.ts, createFencer):
- * `env TSBEAT_PREFERRED_SURVIVOR=NODE` in ha.cf, else the first node; and the delay the other
- * node waits before fencing it (`env TSBEAT_FENCE_DELAY`, seconds, default 5).
+ * tsbeat.cf's `preferred_survivor` (or the deprecated `env TSBEAT_PREFERRED_SURVIVOR=NODE` in
+ * ha.cf), else the first node; and the delay the other node waits before fencing it
+ * (`fence_delay`, or `env TSBEAT_FENCE_DELAY`; default 5 s).
  */
 function survivorOf(input: ExportInput): { node: string; delay: string } | undefined {
-  const h = input.haCf;
-  const envValue = (name: string): string | undefined => h.env.find(([k]) => k === name)?.[1];
-  const node = (envValue('TSBEAT_PREFERRED_SURVIVOR') ?? h.nodes[0])?.toLowerCase();
-  const delayS = Number.parseFloat(envValue('TSBEAT_FENCE_DELAY') ?? '5');
-  if (node === undefined) return undefined;
-  return { node, delay: `${Number.isFinite(delayS) ? Math.max(0, delayS) : 5}s` };
+  const t = tsbeatSettingsOf({ haCf: input.haCf, ...(input.tsbeat ? { tsbeat: input.tsbeat } : {}) });
+  if (t.preferredSurvivor === '') return undefined;
+  return { node: t.preferredSurvivor, delay: `${t.fenceDelayMs / 1000}s` };
 }
 
 export function exportPacemaker(input: ExportInput, opts: ExportOptions): ExportResult {

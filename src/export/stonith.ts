@@ -90,7 +90,7 @@ export function mapStonith(
                 {
                   name: 'pcmk_delay_base',
                   value: survivor.delay,
-                  why: `${target} is tsbeat's preferred survivor (env TSBEAT_PREFERRED_SURVIVOR, else the first node): a request to fence it waits ${survivor.delay} (env TSBEAT_FENCE_DELAY), so it wins a fence race`,
+                  why: `${target} is tsbeat's preferred survivor (tsbeat.cf preferred_survivor, else the first node): a request to fence it waits ${survivor.delay} (tsbeat.cf fence_delay), so it wins a fence race`,
                 },
               ]
             : []),

@@ -290,6 +290,12 @@ function apiHandlers(view: ClusterView, rejectCounts: () => RejectCounts): Handl
       return { status: view.clientStatus(n.name, client) };
     },
     status: () => statusReport(view, rejectCounts()),
+    journal: ({ since }) => {
+      const sinceMs = since === undefined ? Number.NEGATIVE_INFINITY : Number(since);
+      if (since !== undefined && !Number.isFinite(sinceMs))
+        throw new ApiError('bad-args', 'journal: "since" must be milliseconds since the epoch');
+      return view.journal?.(sinceMs) ?? { events: [], dropped: 0 };
+    },
     standby: async ({ set }) => control(await view.standby(set)),
     takeover: async ({ set }) => control(await view.takeover(set)),
     shutdown: async () => {
@@ -349,6 +355,7 @@ export function statusReport(view: ClusterView, rejected?: RejectCounts): Status
       droppedLines: l.droppedLines,
       lastError: l.lastError ?? null,
     })),
+    configMismatch: (view.configMismatch?.() ?? []).map((m) => ({ node: m.node, files: [...m.files] })),
   };
 }
 

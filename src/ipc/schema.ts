@@ -2,6 +2,7 @@
 // handler runs) and the shape of its result. The single source for server, client and docs.
 
 import type { RejectCounts } from '../lib/rejected.js';
+import type { JournalEvent } from '../observe/journal.js';
 import { MAX_ARG_STRING } from './protocol.js';
 import type { NodeStatusWord, NodeType, ResourceSet, RscStatusWord } from './view.js';
 
@@ -38,6 +39,11 @@ export const COMMANDS = {
     summary: "an API client's status on a node",
   },
   status: { access: 'read', args: {}, summary: 'the full report behind tsbeat status' },
+  journal: {
+    access: 'read',
+    args: { since: { type: 'string', optional: true } },
+    summary: 'the event journal behind tsbeat explain (since: ms since the epoch)',
+  },
   standby: {
     access: 'control',
     args: { set: { type: 'string', values: RESOURCE_SETS } },
@@ -172,6 +178,8 @@ export interface StatusReport {
   readonly rejected: RejectCounts;
   /** Each log destination (logfile, debugfile, syslog, stderr): what is queued, written, dropped. */
   readonly logs: readonly LogWire[];
+  /** Peers whose ha.cf (media lines apart), haresources or authkeys differ from this node's; [] when all agree. */
+  readonly configMismatch: readonly { readonly node: string; readonly files: readonly string[] }[];
 }
 
 /** One log destination; lines are dropped (and counted) rather than block when it cannot keep up. */
@@ -210,6 +218,7 @@ export interface Results {
   rscstatus: { readonly status: RscStatusWord };
   clientstatus: { readonly status: 'online' | 'offline' | 'join' | 'leave' };
   status: StatusReport;
+  journal: { readonly events: readonly JournalEvent[]; readonly dropped: number };
   standby: ControlResult;
   takeover: ControlResult;
   shutdown: ControlResult;
@@ -225,6 +234,7 @@ export interface Args {
   rscstatus: Record<string, never>;
   clientstatus: { readonly node: string; readonly client: string };
   status: Record<string, never>;
+  journal: { readonly since?: string };
   standby: { readonly set: ResourceSet };
   takeover: { readonly set: ResourceSet };
   shutdown: Record<string, never>;

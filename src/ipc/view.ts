@@ -4,6 +4,7 @@
 
 import type { ApiAuthConfig } from '../config/model.js';
 import type { RejectCounts } from '../lib/rejected.js';
+import type { JournalEvent } from '../observe/journal.js';
 
 /** heartbeat's node types (`cl_status nodetype`). */
 export type NodeType = 'normal' | 'ping';
@@ -148,6 +149,10 @@ export interface ClusterView {
    * Fallback: the sockets' own counts only.
    */
   rejected?(): RejectCounts;
+  /** Peers whose configuration files differ from this node's (config digest). Fallback: none. */
+  configMismatch?(): readonly { readonly node: string; readonly files: readonly string[] }[];
+  /** The event journal since a wall-clock time (tsbeat explain). Fallback: empty. */
+  journal?(sinceMs: number): { readonly events: readonly JournalEvent[]; readonly dropped: number };
   /** The daemon's log destinations and their counters (tsbeat status). */
   logs?(): readonly {
     readonly file: string;

@@ -3,7 +3,7 @@
 // the benchmarks.
 // Needs root and iproute2; everything it makes is removed by destroy().
 
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -224,6 +224,18 @@ export class LocalPair {
     } catch {
       return '';
     }
+  }
+
+  /** `tsbeat explain` of a running node: why each of its ownership changes happened. */
+  explain(n: PairNode): string {
+    const r = spawnSync(process.execPath, [TSBEAT_JS, 'explain'], {
+      env: { ...process.env, TSBEAT_RUNDIR: join(n.dir, 'run') },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    return r.status === 0
+      ? r.stdout
+      : `(tsbeat explain failed: ${r.stderr.trim() || `status ${r.status}`})\n`;
   }
 
   async waitUntil(pred: () => boolean, limitMs: number, stepMs = 250): Promise<boolean> {

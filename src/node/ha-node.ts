@@ -34,7 +34,7 @@ import type {
   MembershipState,
   Output,
 } from '../membership/model.js';
-import { FOREIGN, LOCAL, mirror } from '../resources/model.js';
+import { FOREIGN, LOCAL, mirror, type WorkItem, type WorkResult } from '../resources/model.js';
 import {
   createOwnership,
   type OwnershipConfig,
@@ -128,6 +128,12 @@ export interface HaNodeOptions {
 
 export type DeliverListener = (d: Delivered) => void;
 export type EventListener = (e: MembershipEvent) => void;
+/** Resource work handed to the executor, and its result (observers: journal, metrics). */
+export type WorkListener = (
+  e:
+    | { readonly phase: 'dispatch'; readonly item: WorkItem }
+    | { readonly phase: 'done'; readonly item: WorkItem; readonly result: WorkResult },
+) => void;
 
 /** One entry of the node's input queue: for the membership core or the ownership core. */
 type Queued =
@@ -153,6 +159,7 @@ export class HaNode {
   private timer: unknown;
   private readonly deliverListeners: DeliverListener[] = [];
   private readonly eventListeners: EventListener[] = [];
+  private readonly workListeners: WorkListener[] = [];
   readonly rejected: RejectedInput;
   /** The keys in force; SIGHUP may replace them (heartbeat re-reads a changed authkeys). */
   private keyring: Keyring;
@@ -234,6 +241,10 @@ export class HaNode {
 
   onEvent(l: EventListener): void {
     this.eventListeners.push(l);
+  }
+
+  onWork(l: WorkListener): void {
+    this.workListeners.push(l);
   }
 
   /** Begin reading every medium and announce ourselves. Media must already be open. */
@@ -553,10 +564,13 @@ export class HaNode {
         core: 'membership',
         input: { kind: 'send', msg: { fields: m.fields.map(([n, v]) => stringField(n, v)) } },
       });
-    for (const w of out.work)
-      rs.executor.dispatch(w, (result) =>
-        this.apply({ core: 'ownership', input: { kind: 'workDone', result } }),
-      );
+    for (const w of out.work) {
+      for (const l of this.workListeners) this.callListener(() => l({ phase: 'dispatch', item: w }));
+      rs.executor.dispatch(w, (result) => {
+        for (const l of this.workListeners) this.callListener(() => l({ phase: 'done', item: w, result }));
+        this.apply({ core: 'ownership', input: { kind: 'workDone', result } });
+      });
+    }
     if (out.shutdownComplete) for (const w of rs.shutdownWaiters.splice(0)) w(true);
     if (!rs.core.shuttingDown && rs.shutdownWaiters.length > 0 && !rs.core.shutdownQueued) {
       // The shutdown was refused (a resource would not stop): tell whoever waits.

@@ -734,7 +734,7 @@ function peerDead(o: Out, node: string): void {
       for (const key of exclude) {
         o.crit(
           `not taking over ${key}: it uses shared storage and ${node} could not be fenced, so it may still write to it ` +
-            '(configure stonith_host in ha.cf, or accept the risk with "env TSBEAT_TAKEOVER_WITHOUT_FENCING=yes")',
+            '(configure stonith_host in ha.cf, or accept the risk with "takeover_without_fencing yes" in tsbeat.cf)',
         );
       }
     }

@@ -160,7 +160,7 @@ Recent events:
       fencing: { ...report.fencing, takeoverWithoutFencing: true },
     });
     expect(allowed.replace(/\n {2}/g, ' ')).toContain(
-      'taken over without fencing (TSBEAT_TAKEOVER_WITHOUT_FENCING is set)',
+      'taken over without fencing (takeover_without_fencing is on)',
     );
   });
 

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHECK_USAGE } from '../../../src/cli/check.js';
 import { START_USAGE, STOP_USAGE } from '../../../src/cli/daemon-cmds.js';
+import { EXPLAIN_USAGE } from '../../../src/cli/explain.js';
 import { EXPORT_USAGE } from '../../../src/cli/export.js';
 import { FENCE_USAGE } from '../../../src/cli/fence.js';
 import { INSTALL_AGENTS_USAGE } from '../../../src/cli/install-agents.js';
@@ -258,6 +259,7 @@ describe('tsbeat(8) and the commands agree', () => {
         ...STOP_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...FENCE_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...INSTALL_AGENTS_USAGE.matchAll(/--[a-z][a-z-]*/g),
+        ...EXPLAIN_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...EXPORT_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...['--json'].map((j) => [j]),
       ].map((m) => m[0]),
