@@ -75,7 +75,12 @@ export interface HaNodeResources {
   readonly timers?: Partial<
     Pick<
       OwnershipConfig,
-      'rqstDelayMs' | 'standbyReplyMs' | 'failbackRetryMs' | 'startFailureHandoverMs' | 'fenceRetryMs'
+      | 'rqstDelayMs'
+      | 'standbyReplyMs'
+      | 'failbackRetryMs'
+      | 'startFailureHandoverMs'
+      | 'fenceRetryMs'
+      | 'recoverRetryMs'
     >
   >;
   /** Process id for heartbeat's "shutdown in progress (PID)" line. */

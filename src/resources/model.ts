@@ -42,6 +42,8 @@ export type WorkPurpose =
   | 'legacyRelease'
   | 'legacyAcquire'
   | 'partitionRelease'
+  | 'recoverAcquire'
+  | 'recoverRelease'
   | 'fence';
 
 /**

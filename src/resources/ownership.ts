@@ -56,6 +56,8 @@ export interface OwnershipConfig {
   readonly startFailureHandoverMs?: number;
   /** A failed STONITH reset is retried after this long. */
   readonly fenceRetryMs?: number;
+  /** A group left failed or stuck here is started or stopped again this often. */
+  readonly recoverRetryMs?: number;
   /** Process id for heartbeat's "shutdown in progress (PID)" line. */
   readonly pid?: number;
   /**
@@ -134,6 +136,11 @@ export interface OwnershipState {
   readonly stuck: Set<string>;
   /** Failed fencing, retried at this time (heartbeat: every 5 s, forever). */
   readonly fenceRetry: Map<string, number>;
+  /**
+   * Groups whose last start or stop here failed, with the time to try again: started again
+   * if this node holds their class, stopped again if not (see recover()).
+   */
+  readonly recover: Map<string, number>;
 }
 
 const DEFAULTS = {
@@ -143,6 +150,7 @@ const DEFAULTS = {
   failbackRetryMs: 1_000,
   startFailureHandoverMs: 30_000,
   fenceRetryMs: 5_000,
+  recoverRetryMs: 30_000,
 };
 
 export function createOwnership(cfg: OwnershipConfig): OwnershipState {
@@ -171,6 +179,7 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     handover: new Map(),
     stuck: new Set(),
     fenceRetry: new Map(),
+    recover: new Map(),
   };
 }
 
@@ -269,7 +278,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
  * 6. a node that is shutting down (nice_failback) claims nothing: takeovers, standby
  *    acquisitions and the start-up settle are all refused while it releases;
  * 7. the local node is never among the dead, departed or fenced peers;
- * 8. handover, stuck and fence-retry entries name configured groups and peers.
+ * 8. handover, stuck, recovery and fence-retry entries name configured groups and peers.
  */
 function checkInvariants(st: OwnershipState): void {
   const me = st.cfg.localNode;
@@ -285,6 +294,7 @@ function checkInvariants(st: OwnershipState): void {
   const keys = new Set(st.cfg.groups.map((g) => g.key));
   for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
   for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
+  for (const k of st.recover.keys()) assert(keys.has(k), `ownership: recovery of unknown group ${k}`);
   for (const n of st.fenceRetry.keys())
     assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
 }
@@ -459,6 +469,14 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   }
   st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
   const stable = f['isstable'] === '1';
+  if (stable && st.standby?.phase === 'other' && st.standby.requester === from) {
+    // The requester says it is stable, so it is no longer in a standby (it aborted it: a group
+    // would not stop, or it gave up waiting). heartbeat would wait an hour for its `done`,
+    // refusing every other standby meanwhile (found by the fault campaign). Should a `done`
+    // still come, adoptReleased() takes the groups.
+    o.warn(`Standby transfer with ${from} abandoned by ${from}; standby cancelled.`);
+    st.standby = undefined;
+  }
   if (stable && !st.otherStable) {
     o.info('remote resource transition completed.');
     st.otherStable = true;
@@ -642,6 +660,11 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       const s = st.standby;
       if (!s) {
         // The survivor of a departed peer sends `done` without a prior exchange; nothing to do.
+        // But a peer that gave up `set` for us after we cancelled the exchange (it was frozen
+        // and we thought it dead; its `done` came after it resumed) holds none of it now, and
+        // waits for our `done`: take what nobody holds, or the groups run nowhere (found by the
+        // fault campaign, seed 38).
+        if (from !== me) adoptReleased(o, from, set);
         return;
       }
       if (from === me) {
@@ -688,6 +711,32 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
     default:
       o.error(`Ignored standby message '${info}' from ${from} in state ${phase}`);
   }
+}
+
+/**
+ * A standby `done` from a peer with no exchange in progress here: the peer released `set` (its
+ * words) for us. Acquire the groups neither node claims, as the taker of the exchange would.
+ */
+function adoptReleased(o: Out, from: string, set: Holdings): void {
+  const st = o.st;
+  const mine = (mirror(set) & ~st.iHold) as Holdings;
+  if (
+    mine === 0 ||
+    st.shuttingDown ||
+    st.rstate !== 'stable' ||
+    busy(st) ||
+    st.deadPeers.has(from) ||
+    st.departedPeers.has(from) ||
+    (st.otherHolds & set) !== 0
+  )
+    return;
+  o.info(`standby: ${from} gave up [${holdWord(set)}] after the exchange was cancelled here; acquiring them`);
+  st.iHold = (st.iHold | mine) as Holdings;
+  schedule(
+    o,
+    { kind: 'acquire', purpose: 'standbyAcquire', keys: keysOf(st, mine), skipIfKeyRunning: false },
+    { standbySet: mirror(mine), requester: from },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -944,10 +993,24 @@ function workDone(o: Out, r: WorkResult): void {
   if (!pending) return;
   st.inFlight.delete(r.id);
   const item = pending.item;
-  for (const key of r.stopFailed) st.stuck.add(key);
+  // A group stays stuck only until a later stop or start of it settles without a stop
+  // failure: keeping a stale mark made resolveOverlap skip a group that could be released,
+  // and both nodes ran it (found by the fault campaign, seed 50).
+  if (item.kind !== 'fence') {
+    for (const key of item.keys) {
+      if (!r.stopFailed.includes(key)) st.stuck.delete(key);
+      if (!r.stopFailed.includes(key) && !r.startFailed.includes(key)) st.recover.delete(key);
+    }
+  }
+  for (const key of r.stopFailed) {
+    st.stuck.add(key);
+    st.recover.set(key, o.now + opt(st, 'recoverRetryMs'));
+  }
   for (const key of r.startFailed) {
     o.crit(`Giving up resources due to failure of ${key}`);
     st.handover.set(key, o.now + opt(st, 'startFailureHandoverMs'));
+    if (!r.stopFailed.includes(key))
+      st.recover.set(key, o.now + opt(st, 'startFailureHandoverMs') + opt(st, 'recoverRetryMs'));
   }
   switch (item.purpose) {
     case 'reqOurResources':
@@ -1041,6 +1104,10 @@ function workDone(o: Out, r: WorkResult): void {
     case 'partitionRelease':
       announce(o);
       break;
+    case 'recoverAcquire':
+    case 'recoverRelease':
+      announce(o);
+      break;
     case 'fence': {
       if (item.kind !== 'fence') break;
       if (r.fenced) {
@@ -1107,6 +1174,7 @@ function timers(o: Out): void {
     if (!g || alivePeers(st).length === 0 || !nice(st)) continue;
     requestStandby(o, g.node === st.cfg.localNode ? 'local' : 'foreign', 'start-failure');
   }
+  recover(o);
   // Auto failback: give foreign groups back once their node is back and both are stable.
   if (st.failbackAtMs !== undefined && o.now >= st.failbackAtMs) {
     st.failbackAtMs = undefined;
@@ -1127,6 +1195,45 @@ function timers(o: Out): void {
   }
 }
 
+/**
+ * heartbeat v1 monitors no resource: a group whose start failed is stopped and, 30 s later,
+ * handed to the peer with hb_standby (ResourceManager's acquireresourcegroup); a stop that
+ * fails after HA_STOPRETRYMAX retries reboots the machine (RecoverFromFailedStop). tsbeat
+ * never reboots: the group stays here (`stuck`, never handed over while it may run). So that
+ * neither outcome is final once the agent works again, every such group is tried again: started
+ * (left to right, skipping what runs) if this node holds its class, as the protocol says it
+ * runs here; stopped if not. Only when nothing else is in flux, and again later until it works.
+ */
+function recover(o: Out): void {
+  const st = o.st;
+  const due = [...st.recover].filter(([, at]) => o.now >= at).map(([key]) => key);
+  if (due.length === 0) return;
+  const settled =
+    st.commUp && !st.shuttingDown && !st.shutdownQueued && !busy(st) && !st.standby && st.rstate === 'stable';
+  const later = o.now + opt(st, 'recoverRetryMs');
+  if (!settled || !nice(st)) {
+    for (const key of due) st.recover.set(key, later);
+    return;
+  }
+  const start: string[] = [];
+  const stop: string[] = [];
+  for (const key of due) {
+    st.recover.set(key, later);
+    const g = st.cfg.groups.find((x) => x.key === key);
+    if (!g) continue;
+    const cls = g.node === st.cfg.localNode ? LOCAL : FOREIGN;
+    ((st.iHold & cls) !== 0 ? start : stop).push(key);
+  }
+  if (start.length > 0) {
+    o.info(`retrying the start of ${start.join(' ')} (its last start or stop failed here)`);
+    schedule(o, { kind: 'acquire', purpose: 'recoverAcquire', keys: start, skipIfKeyRunning: false });
+  }
+  if (stop.length > 0) {
+    o.info(`retrying the stop of ${stop.join(' ')} (it may still run here, and this node does not hold it)`);
+    schedule(o, { kind: 'release', purpose: 'recoverRelease', keys: stop });
+  }
+}
+
 function nextWake(st: OwnershipState): number {
   let at = Number.POSITIVE_INFINITY;
   if (st.rqstDelayAtMs !== undefined) at = Math.min(at, st.rqstDelayAtMs);
@@ -1134,6 +1241,7 @@ function nextWake(st: OwnershipState): number {
   if (st.failbackAtMs !== undefined) at = Math.min(at, st.failbackAtMs);
   for (const t of st.handover.values()) at = Math.min(at, t);
   for (const t of st.fenceRetry.values()) at = Math.min(at, t);
+  for (const t of st.recover.values()) at = Math.min(at, t);
   return at;
 }
 

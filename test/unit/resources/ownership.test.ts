@@ -294,6 +294,69 @@ describe('failures', () => {
   });
 });
 
+describe('failures tried again (tsbeat: heartbeat reboots on a failed stop, never retries a start)', () => {
+  it('a lone node whose start failed starts the group again once its agent works', async () => {
+    const s = sim('on');
+    s.failStart.add('ra1:A');
+    await s.start('ra1');
+    await s.runFor(15_000);
+    expect(s.where()).toEqual({ ra1: ['B'], ra2: [] });
+    expect(s.logOf('ra1')).toContain('Giving up resources due to failure of A');
+    s.failStart.delete('ra1:A');
+    await s.runFor(70_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+    expect(s.logOf('ra1').join('\n')).toMatch(/retrying the start of A/);
+  });
+
+  it('a stop that hung (and finished late) leaves the group stuck; it is started again where its class is held', async () => {
+    const s = await pair('on');
+    s.hang.add('ra2:B');
+    s.shutdown('ra2');
+    await s.runFor(5_000);
+    expect(s.logOf('ra2').join('\n')).toMatch(/shutdown aborted: B could not be stopped/);
+    s.hang.delete('ra2:B');
+    await s.runFor(15_000);
+    // The hung stop did finish on the machine: B runs nowhere although ra2 holds it.
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: [] });
+    await s.runFor(30_000);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
+    expect(s.ha('ra2').ownership?.stuck.size).toBe(0);
+  });
+
+  it('a stuck mark ends with the next good start, so a later overlap is resolved (campaign seed 50)', async () => {
+    const s = await pair('on', 1, { media: ['eth0'] });
+    s.failStop.add('ra2:B');
+    s.standby('ra2', 'local');
+    await s.runFor(10_000);
+    expect([...(s.ha('ra2').ownership?.stuck ?? [])]).toEqual(['B']);
+    s.failStop.delete('ra2:B');
+    await s.runFor(40_000);
+    expect(s.ha('ra2').ownership?.stuck.size).toBe(0);
+    s.standby('ra2', 'local');
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+    s.cut('ra1', 'ra2', 0);
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: ['A', 'B'] });
+    s.cut('ra1', 'ra2', 0, false);
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
+  });
+
+  it('a standby answered while its requester was frozen completes when the requester resumes (campaign seed 38)', async () => {
+    const s = await pair('on', 1, { stonith: true });
+    s.fenceWorks = false;
+    s.standby('ra1', 'local');
+    s.freeze('ra1');
+    await s.runFor(5_000);
+    expect(s.logOf('ra2')).toContain('Cancelling pending standby operation');
+    s.thaw('ra1');
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: [], ra2: ['A', 'B'] });
+    expect(s.logOf('ra1')).toContain('Other node completed standby takeover of local resources.');
+  });
+});
+
 describe('STONITH before takeover', () => {
   it('fences a dead peer that held resources before taking them over', async () => {
     const s = await pair('on', 3, { stonith: true });
