@@ -43,6 +43,7 @@ export type WorkPurpose =
   | 'legacyAcquire'
   | 'partitionRelease'
   | 'recoverAcquire'
+  | 'standbyAbortAcquire'
   | 'recoverRelease'
   | 'fence';
 

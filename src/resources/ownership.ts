@@ -99,6 +99,8 @@ interface PendingWork {
   readonly standbySet?: Holdings;
   /** For a shutdown release: what this node held before it, taken back if the shutdown aborts. */
   readonly heldBefore?: Holdings;
+  /** For a shutdown release: the groups this node last asked to run (legacy mode). */
+  readonly runningBefore?: readonly string[];
   readonly requester?: string;
 }
 
@@ -111,6 +113,8 @@ export interface OwnershipState {
   /** What the peer last announced it holds, from its point of view. */
   otherHolds: Holdings;
   otherStable: boolean;
+  /** The peer's last resource message said isstable=1 (it is not in a transition right now). */
+  otherStableNow: boolean;
   standby: { phase: StandbyPhase; set: Holdings; requester: string; deadlineMs: number } | undefined;
   rqstDelayAtMs: number | undefined;
   /** Peers currently considered alive / dead / gone after shutdone. */
@@ -141,6 +145,8 @@ export interface OwnershipState {
    * if this node holds their class, stopped again if not (see recover()).
    */
   readonly recover: Map<string, number>;
+  /** What this node last asked of each group: run it here (acquire) or not (release). */
+  readonly intent: Map<string, 'run' | 'stop'>;
 }
 
 const DEFAULTS = {
@@ -162,6 +168,7 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     iHold: 0,
     otherHolds: 0,
     otherStable: false,
+    otherStableNow: false,
     standby: undefined,
     rqstDelayAtMs: undefined,
     deadPeers: new Set(),
@@ -180,6 +187,7 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     stuck: new Set(),
     fenceRetry: new Map(),
     recover: new Map(),
+    intent: new Map(),
   };
 }
 
@@ -255,6 +263,12 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
       break;
   }
   timers(o);
+  // A double hold is resolved as soon as the peer's word is stable and this node is idle,
+  // whatever input made it so: waiting for the next announcement left both nodes running a
+  // group when this node was busy or asking for a standby at that moment (found by the fault
+  // campaign, seed 330).
+  const peer = alivePeers(st)[0];
+  if (peer !== undefined && st.otherStableNow) resolveOverlap(o, peer, true);
   checkInvariants(st);
   return {
     send: o.send,
@@ -278,7 +292,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
  * 6. a node that is shutting down (nice_failback) claims nothing: takeovers, standby
  *    acquisitions and the start-up settle are all refused while it releases;
  * 7. the local node is never among the dead, departed or fenced peers;
- * 8. handover, stuck, recovery and fence-retry entries name configured groups and peers.
+ * 8. handover, stuck, recovery, intent and fence-retry entries name configured groups and peers.
  */
 function checkInvariants(st: OwnershipState): void {
   const me = st.cfg.localNode;
@@ -295,6 +309,7 @@ function checkInvariants(st: OwnershipState): void {
   for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
   for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
   for (const k of st.recover.keys()) assert(keys.has(k), `ownership: recovery of unknown group ${k}`);
+  for (const k of st.intent.keys()) assert(keys.has(k), `ownership: intent for unknown group ${k}`);
   for (const n of st.fenceRetry.keys())
     assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
 }
@@ -327,9 +342,16 @@ type WorkRequest = WorkItem extends infer W ? (W extends unknown ? Omit<W, 'id'>
 
 function schedule(o: Out, item: WorkRequest, extra: Omit<PendingWork, 'item'> = {}): WorkItem {
   const full = { ...item, id: o.st.nextWorkId++ } as WorkItem;
+  if (full.kind !== 'fence')
+    for (const key of full.keys) o.st.intent.set(key, full.kind === 'acquire' ? 'run' : 'stop');
   o.st.inFlight.set(full.id, { item: full, ...extra });
   o.work.push(full);
   return full;
+}
+
+/** A fence runs or waits for its retry: the dead peer may still run anything. */
+function fencing(st: OwnershipState): boolean {
+  return st.fenceRetry.size > 0 || [...st.inFlight.values()].some((p) => p.item.kind === 'fence');
 }
 
 function busy(st: OwnershipState): boolean {
@@ -469,6 +491,7 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   }
   st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
   const stable = f['isstable'] === '1';
+  st.otherStableNow = stable;
   if (stable && st.standby?.phase === 'other' && st.standby.requester === from) {
     // The requester says it is stable, so it is no longer in a standby (it aborted it: a group
     // would not stop, or it gave up waiting). heartbeat would wait an hour for its `done`,
@@ -521,8 +544,15 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
  */
 function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
   const st = o.st;
-  if (!peerStable || st.rstate !== 'stable' || st.standby || busy(st) || st.shuttingDown || !nice(st)) return;
+  if (!peerStable || st.rstate !== 'stable' || busy(st) || st.shuttingDown || !nice(st)) return;
+  if (st.standby && st.standby.phase !== 'me') return;
   if ((st.iHold & mirror(st.otherHolds) & FOREIGN) === 0) return;
+  if (st.standby) {
+    // Only asked, nothing given up yet: the double hold comes first. Should the peer still
+    // answer `other`, it is ignored, and our stable word ends its wait.
+    o.warn('Standby request cancelled: both nodes hold the same groups.');
+    st.standby = undefined;
+  }
   const release = keysOfNode(st, peer).filter((k) => !st.stuck.has(k));
   st.iHold = (st.iHold & ~FOREIGN) as Holdings;
   st.tookOver = false;
@@ -542,8 +572,17 @@ function audit(o: Out): void {
     o.error('Both machines own our resources!');
   if ((st.iHold & theirs & FOREIGN) !== 0 && keysOf(st, FOREIGN).length > 0)
     o.error('Both machines own foreign resources!');
-  if (((st.iHold | theirs) & LOCAL) === 0 && keysOf(st, LOCAL).length > 0)
+  if (((st.iHold | theirs) & LOCAL) === 0 && keysOf(st, LOCAL).length > 0) {
     o.error('No one owns our local resources!');
+    // heartbeat only logs this (hb_resource.c): a peer that held our groups and restarted
+    // within deadtime was never dead to us, so nothing takes them and they run nowhere for
+    // good (found by the fault campaign, seed 527). Both sides are stable and neither holds
+    // them: their preferred node, this one, takes them.
+    if (nice(st) && st.otherStableNow && !st.shuttingDown) {
+      o.warn('taking our own resources: neither node holds them');
+      reqOurResources(o);
+    }
+  }
   if (((st.iHold | theirs) & FOREIGN) === 0 && keysOf(st, FOREIGN).length > 0)
     o.error('No one owns foreign resources!');
 }
@@ -644,6 +683,14 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
         return;
       }
       const s = st.standby;
+      if (set !== s.set) {
+        // The peer answers another request of ours (two crossed on the wire, out of order):
+        // it waits for a `done` that will not come until our stable word ends its wait.
+        o.error(
+          `Ignored standby message 'other' [${holdWord(set)}] from ${from}: we asked for [${holdWord(s.set)}]`,
+        );
+        return;
+      }
       o.info(`standby: ${from} can take our ${holdWord(s.set)} resources`);
       st.standby = { ...s, phase: 'done', deadlineMs: o.now + opt(st, 'standbyTransferMs') };
       st.iHold = (st.iHold & ~s.set) as Holdings;
@@ -768,6 +815,7 @@ function peerDead(o: Out, node: string): void {
   const needFence = st.cfg.stonith || !st.everHeard.has(node) || (nice(st) ? st.otherHolds !== 0 : true);
   st.otherHolds = 0;
   st.otherStable = true;
+  st.otherStableNow = false;
   if (needFence && st.cfg.stonith) {
     schedule(o, { kind: 'fence', purpose: 'fence', node });
     if (st.cfg.mutationTakeoverBeforeFence === true) takeOver(o, node, 'mach_down');
@@ -844,6 +892,7 @@ function peerDeparted(o: Out, node: string): void {
   st.departedPeers.add(node);
   st.otherHolds = 0;
   st.otherStable = true;
+  st.otherStableNow = false;
   if (st.standby) {
     o.info('Cancelling pending standby operation');
     st.standby = undefined;
@@ -861,6 +910,7 @@ function peerRestart(o: Out, node: string): void {
   st.fenceRetry.delete(node);
   const wasGone = st.deadPeers.delete(node) || st.departedPeers.delete(node);
   st.otherStable = false;
+  st.otherStableNow = false;
   st.otherHolds = 0;
   // Tell the returning node what we hold: if a split brain left both holding the same
   // groups (e.g. it restarted while cut off), the stable announcements resolve it.
@@ -893,6 +943,7 @@ function partitionHealed(o: Out, node: string): void {
   o.crit(`Cluster node ${node} returning after partition.`);
   if (!st.commUp) return;
   st.otherStable = false;
+  st.otherStableNow = false;
   st.otherHolds = 0;
   if (nice(st)) {
     announce(o);
@@ -971,6 +1022,7 @@ function shutdown(o: Out): void {
   st.standby = undefined;
   o.info(`Heartbeat shutdown in progress. (${st.cfg.pid ?? 0})`);
   const heldBefore = st.iHold;
+  const runningBefore = [...st.intent].filter(([, v]) => v === 'run').map(([k]) => k);
   if (nice(st)) {
     st.rstate = 'shutdown';
     st.iHold = 0;
@@ -980,7 +1032,7 @@ function shutdown(o: Out): void {
   schedule(
     o,
     { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) },
-    { heldBefore },
+    { heldBefore, runningBefore },
   );
 }
 
@@ -1037,7 +1089,17 @@ function workDone(o: Out, r: WorkResult): void {
         o.crit(
           `standby of [${holdWord(set)}] aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps it`,
         );
-        announce(o);
+        // The class is held again: start again its groups that did stop, or they run nowhere
+        // (found by the fault campaign, seed 594).
+        const restart = keysOf(st, set).filter((k) => !r.stopFailed.includes(k));
+        if (restart.length > 0)
+          schedule(o, {
+            kind: 'acquire',
+            purpose: 'standbyAbortAcquire',
+            keys: restart,
+            skipIfKeyRunning: true,
+          });
+        else announce(o);
         break;
       }
       o.info(`${holdWord(set)} HA resource release completed (standby).`);
@@ -1057,7 +1119,19 @@ function workDone(o: Out, r: WorkResult): void {
         o.crit(
           `shutdown aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps holding it (fix it, then run "tsbeat stop" again)`,
         );
-        if (!nice(st)) break;
+        if (!nice(st)) {
+          // Legacy mode: start again what ran here before, the peer was never told otherwise.
+          const restart = [...(pending.runningBefore ?? [])].filter((k) => !r.stopFailed.includes(k));
+          for (const key of r.stopFailed) st.intent.set(key, 'run');
+          if (restart.length > 0)
+            schedule(o, {
+              kind: 'acquire',
+              purpose: 'shutdownAbortAcquire',
+              keys: restart,
+              skipIfKeyRunning: true,
+            });
+          break;
+        }
         // Hold again what was held before, plus the class of what could not be stopped, and
         // start again the groups of it that were stopped: claiming a class whose groups are
         // down left them on no node (found by the fault campaign).
@@ -1106,6 +1180,7 @@ function workDone(o: Out, r: WorkResult): void {
       break;
     case 'recoverAcquire':
     case 'recoverRelease':
+    case 'standbyAbortAcquire':
       announce(o);
       break;
     case 'fence': {
@@ -1148,7 +1223,11 @@ function timers(o: Out): void {
       o.info('local resource transition completed.');
       // heartbeat takes its groups unconditionally here (both nodes started empty). If the
       // peer said it holds them, starting them too would run them twice: leave them there.
-      if ((st.otherHolds & FOREIGN) === 0) reqOurResources(o);
+      // A peer found dead meanwhile and not fenced yet may hold them too (it took them over
+      // while we were down): the takeover after its fence takes them (found by the fault
+      // campaign, seed 917: the settle started them while the fence hung).
+      if (fencing(st)) o.info('Local Resource acquisition waits for STONITH of the dead peer.');
+      else if ((st.otherHolds & FOREIGN) === 0) reqOurResources(o);
       else o.info('Local Resource acquisition completed. (none)');
       announce(o);
       if (keysOf(st, LOCAL).length === 0) initialDone(o, 'T_RESOURCES(us)');
@@ -1166,14 +1245,18 @@ function timers(o: Out): void {
     st.fenceRetry.delete(node);
     if (st.deadPeers.has(node)) schedule(o, { kind: 'fence', purpose: 'fence', node });
   }
-  // A group that failed to start here goes to the peer: a standby of its class.
+  // A group that failed to start here goes to the peer: a standby of its class. Groups of
+  // both classes due together make one request (two at once are answered in either order).
+  let handOver = 0;
   for (const [key, at] of st.handover) {
     if (o.now < at) continue;
     st.handover.delete(key);
     const g = st.cfg.groups.find((x) => x.key === key);
     if (!g || alivePeers(st).length === 0 || !nice(st)) continue;
-    requestStandby(o, g.node === st.cfg.localNode ? 'local' : 'foreign', 'start-failure');
+    handOver |= g.node === st.cfg.localNode ? LOCAL : FOREIGN;
   }
+  if (handOver !== 0)
+    requestStandby(o, holdWord(handOver as Holdings) as 'all' | 'local' | 'foreign', 'start-failure');
   recover(o);
   // Auto failback: give foreign groups back once their node is back and both are stable.
   if (st.failbackAtMs !== undefined && o.now >= st.failbackAtMs) {
@@ -1211,7 +1294,7 @@ function recover(o: Out): void {
   const settled =
     st.commUp && !st.shuttingDown && !st.shutdownQueued && !busy(st) && !st.standby && st.rstate === 'stable';
   const later = o.now + opt(st, 'recoverRetryMs');
-  if (!settled || !nice(st)) {
+  if (!settled) {
     for (const key of due) st.recover.set(key, later);
     return;
   }
@@ -1221,8 +1304,10 @@ function recover(o: Out): void {
     st.recover.set(key, later);
     const g = st.cfg.groups.find((x) => x.key === key);
     if (!g) continue;
+    // Legacy mode keeps no holdings: what this node last asked of the group says where it runs.
     const cls = g.node === st.cfg.localNode ? LOCAL : FOREIGN;
-    ((st.iHold & cls) !== 0 ? start : stop).push(key);
+    const here = nice(st) ? (st.iHold & cls) !== 0 : st.intent.get(key) === 'run';
+    (here ? start : stop).push(key);
   }
   if (start.length > 0) {
     o.info(`retrying the start of ${start.join(' ')} (its last start or stop failed here)`);
