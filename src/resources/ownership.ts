@@ -145,6 +145,10 @@ export interface OwnershipState {
    * if this node holds their class, stopped again if not (see recover()).
    */
   readonly recover: Map<string, number>;
+  /** The isstable word of our last announcement. */
+  announcedStable: boolean;
+  /** Per peer: generation and highest seq of the resource announcements taken from it. */
+  readonly lastAnnouncement: Map<string, { generation: number; seq: number }>;
   /** What this node last asked of each group: run it here (acquire) or not (release). */
   readonly intent: Map<string, 'run' | 'stop'>;
 }
@@ -188,6 +192,8 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     fenceRetry: new Map(),
     recover: new Map(),
     intent: new Map(),
+    lastAnnouncement: new Map(),
+    announcedStable: false,
   };
 }
 
@@ -269,6 +275,9 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
   // campaign, seed 330).
   const peer = alivePeers(st)[0];
   if (peer !== undefined && st.otherStableNow) resolveOverlap(o, peer, true);
+  // Out of a transition we announced: say so, or a peer waiting for our stable word waits on
+  // (found by the fault campaign: a standby ended without the taker's `done`).
+  if (nice(st) && st.commUp && !st.shuttingDown && !st.announcedStable && stableNow(st)) announce(o);
   checkInvariants(st);
   return {
     send: o.send,
@@ -358,15 +367,20 @@ function busy(st: OwnershipState): boolean {
   return st.inFlight.size > 0;
 }
 
+function stableNow(st: OwnershipState): boolean {
+  return st.rstate === 'stable' && !st.standby && !busy(st);
+}
+
 function announce(o: Out, info?: string): void {
   const st = o.st;
   if (!nice(st)) return;
+  st.announcedStable = stableNow(st);
   const fields: [string, string][] = [
     ['t', 'resource'],
     ['rsc_hold', holdWord(st.iHold)],
     ['rtype', 'full'],
     // In transition (a standby hand-over, resource work running) heartbeat says 0.
-    ['isstable', st.rstate === 'stable' && !st.standby && !busy(st) ? '1' : '0'],
+    ['isstable', st.announcedStable ? '1' : '0'],
   ];
   if (info) fields.push(['info', info]);
   o.msg(...fields);
@@ -477,6 +491,22 @@ function onMessage(o: Out, from: string, f: Readonly<Record<string, string>>): v
   }
 }
 
+/**
+ * An announcement that left the peer before one already taken (membership delivers frames as
+ * they come, like heartbeat, so a delayed copy can arrive after newer ones): its holdings and
+ * stable word are out of date. Only with the frame's `hg`/`seq`; without them it is taken.
+ */
+function staleAnnouncement(st: OwnershipState, from: string, f: Readonly<Record<string, string>>): boolean {
+  const generation = Number.parseInt(f['hg'] ?? '', 16);
+  const seq = Number.parseInt(f['seq'] ?? '', 16);
+  if (!Number.isFinite(generation) || !Number.isFinite(seq)) return false;
+  const last = st.lastAnnouncement.get(from);
+  if (last && (generation < last.generation || (generation === last.generation && seq < last.seq)))
+    return true;
+  st.lastAnnouncement.set(from, { generation, seq });
+  return false;
+}
+
 function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): void {
   const st = o.st;
   if (st.rstate === 'starting' || st.rstate === 'bothstarting') {
@@ -489,6 +519,12 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
     o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in a resource message from ${from}`);
     return;
   }
+  if (staleAnnouncement(st, from, f)) {
+    // Found by the fault campaign (seed 158): a late "stable" word ended a standby exchange
+    // the peer had started after sending it.
+    o.info(`late resource announcement from ${from} (seq ${f['seq'] ?? '?'}) ignored`);
+    return;
+  }
   st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
   const stable = f['isstable'] === '1';
   st.otherStableNow = stable;
@@ -499,6 +535,14 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
     // still come, adoptReleased() takes the groups.
     o.warn(`Standby transfer with ${from} abandoned by ${from}; standby cancelled.`);
     st.standby = undefined;
+  }
+  if (stable && st.standby?.phase === 'done' && st.standby.requester === st.cfg.localNode) {
+    // We gave our groups up and wait for the taker's `done`; a taker that says it is stable
+    // is in no exchange (it cancelled it, e.g. it thought us dead and took everything over):
+    // waiting an hour kept us "in transition", and a double hold unresolved (seed 692).
+    o.warn(`Standby transfer with ${from} ended: ${from} is stable; standby cancelled.`);
+    st.standby = undefined;
+    announce(o);
   }
   if (stable && !st.otherStable) {
     o.info('remote resource transition completed.');
@@ -1120,8 +1164,14 @@ function workDone(o: Out, r: WorkResult): void {
           `shutdown aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps holding it (fix it, then run "tsbeat stop" again)`,
         );
         if (!nice(st)) {
-          // Legacy mode: start again what ran here before, the peer was never told otherwise.
-          const restart = [...(pending.runningBefore ?? [])].filter((k) => !r.stopFailed.includes(k));
+          // Legacy mode: start again what ran here before, the peer was never told otherwise;
+          // not the groups of a live peer, which asks for them (ip-request) and may hold them
+          // already (found by the fault campaign, seed 797).
+          const alive = alivePeers(st);
+          const restart = [...(pending.runningBefore ?? [])].filter((k) => {
+            const g = st.cfg.groups.find((x) => x.key === k);
+            return !r.stopFailed.includes(k) && g !== undefined && !alive.includes(g.node);
+          });
           for (const key of r.stopFailed) st.intent.set(key, 'run');
           if (restart.length > 0)
             schedule(o, {

@@ -353,7 +353,8 @@ describe('failures tried again (tsbeat: heartbeat reboots on a failed stop, neve
     s.thaw('ra1');
     await s.runFor(10_000);
     expect(s.where()).toEqual({ ra1: [], ra2: ['A', 'B'] });
-    expect(s.logOf('ra1')).toContain('Other node completed standby takeover of local resources.');
+    // Neither waits for the other any more (heartbeat's requester would wait an hour).
+    expect([s.rscstatus('ra1'), s.rscstatus('ra2')]).toEqual(['none', 'all']);
   });
 });
 
@@ -517,5 +518,49 @@ describe('shared storage without STONITH (beyond heartbeat)', () => {
     s.shutdown('ra2');
     await s.runFor(2_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+  });
+});
+
+describe('late announcements (membership delivers frames as they come, like heartbeat)', () => {
+  it('a resource announcement older than one already taken changes nothing (campaign seed 158)', async () => {
+    const { createOwnership, ownershipStep } = await import('../../../src/resources/ownership.js');
+    const st = createOwnership({
+      localNode: 'ra1',
+      nodes: ['ra1', 'ra2'],
+      mode: 'on',
+      groups: [
+        { key: 'A', node: 'ra1' },
+        { key: 'B', node: 'ra2' },
+      ],
+      stonith: false,
+    });
+    ownershipStep(st, { kind: 'commUp' }, 0);
+    const announcement = (seq: number, hold: string, stable: boolean) =>
+      ({
+        kind: 'message',
+        from: 'ra2',
+        fields: {
+          t: 'resource',
+          rsc_hold: hold,
+          rtype: 'full',
+          isstable: stable ? '1' : '0',
+          hg: '10',
+          seq: seq.toString(16),
+        },
+      }) as const;
+    ownershipStep(st, announcement(0x21, 'local', false), 100);
+    const late = ownershipStep(st, announcement(0x20, 'all', true), 110);
+    expect(late.log.map((l) => l.msg)).toContain('late resource announcement from ra2 (seq 20) ignored');
+    expect(st.otherHolds).toBe(1);
+    expect(st.otherStableNow).toBe(false);
+    // A newer one is taken; so is one of a newer generation (the peer restarted).
+    ownershipStep(st, announcement(0x22, 'local', true), 120);
+    expect(st.otherStableNow).toBe(true);
+    ownershipStep(
+      st,
+      { kind: 'message', from: 'ra2', fields: { ...announcement(1, 'none', false).fields, hg: '11' } },
+      130,
+    );
+    expect(st.otherHolds).toBe(0);
   });
 });
