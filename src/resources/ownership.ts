@@ -519,7 +519,10 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
     o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in a resource message from ${from}`);
     return;
   }
-  if (staleAnnouncement(st, from, f)) {
+  // Only full announcements carry the stable word; heartbeat's mach_down note (`rsc_hold`
+  // foreign, no `isstable`) adds to the holdings and says nothing about stability.
+  const full = f['isstable'] !== undefined;
+  if (full && staleAnnouncement(st, from, f)) {
     // Found by the fault campaign (seed 158): a late "stable" word ended a standby exchange
     // the peer had started after sending it.
     o.info(`late resource announcement from ${from} (seq ${f['seq'] ?? '?'}) ignored`);
@@ -527,7 +530,7 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   }
   st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
   const stable = f['isstable'] === '1';
-  st.otherStableNow = stable;
+  if (full) st.otherStableNow = stable;
   if (stable && st.standby?.phase === 'other' && st.standby.requester === from) {
     // The requester says it is stable, so it is no longer in a standby (it aborted it: a group
     // would not stop, or it gave up waiting). heartbeat would wait an hour for its `done`,
@@ -737,13 +740,14 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       }
       o.info(`standby: ${from} can take our ${holdWord(s.set)} resources`);
       st.standby = { ...s, phase: 'done', deadlineMs: o.now + opt(st, 'standbyTransferMs') };
+      const heldBefore = (st.iHold & s.set) as Holdings;
       st.iHold = (st.iHold & ~s.set) as Holdings;
       announce(o, 'standby');
       o.info(`give up ${holdWord(s.set)} HA resources (standby).`);
       schedule(
         o,
         { kind: 'release', purpose: 'standbyRelease', keys: keysOf(st, s.set) },
-        { standbySet: s.set, requester: me },
+        { standbySet: s.set, requester: me, heldBefore },
       );
       return;
     }
@@ -1128,14 +1132,23 @@ function workDone(o: Out, r: WorkResult): void {
       const set = pending.standbySet ?? 0;
       if (r.stopFailed.length > 0) {
         // Never hand over what still runs here: keep it, cancel the standby.
-        st.iHold = (st.iHold | set) as Holdings;
+        // Hold again what was held of the set, plus the class of what could not be stopped;
+        // claiming the whole set took the peer's groups too (found by the fault campaign,
+        // seed 194).
+        let hold = (st.iHold | (pending.heldBefore ?? set)) as Holdings;
+        for (const key of r.stopFailed) {
+          const g = st.cfg.groups.find((x) => x.key === key);
+          if (g) hold = (hold | (g.node === st.cfg.localNode ? LOCAL : FOREIGN)) as Holdings;
+        }
+        const held = ((pending.heldBefore ?? set) & set) as Holdings;
+        st.iHold = hold;
         st.standby = undefined;
         o.crit(
           `standby of [${holdWord(set)}] aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps it`,
         );
         // The class is held again: start again its groups that did stop, or they run nowhere
         // (found by the fault campaign, seed 594).
-        const restart = keysOf(st, set).filter((k) => !r.stopFailed.includes(k));
+        const restart = keysOf(st, held).filter((k) => !r.stopFailed.includes(k));
         if (restart.length > 0)
           schedule(o, {
             kind: 'acquire',
@@ -1342,7 +1355,12 @@ function recover(o: Out): void {
   const due = [...st.recover].filter(([, at]) => o.now >= at).map(([key]) => key);
   if (due.length === 0) return;
   const settled =
-    st.commUp && !st.shuttingDown && !st.shutdownQueued && !busy(st) && !st.standby && st.rstate === 'stable';
+    st.commUp &&
+    !st.shuttingDown &&
+    !st.shutdownQueued &&
+    !busy(st) &&
+    !st.standby &&
+    (st.rstate === 'stable' || !nice(st));
   const later = o.now + opt(st, 'recoverRetryMs');
   if (!settled) {
     for (const key of due) st.recover.set(key, later);

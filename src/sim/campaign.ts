@@ -57,7 +57,7 @@ export interface CampaignOptions {
   readonly mutations?: HaNodeMutations;
   /** Fault kinds not injected (the draw is kept, so the other faults stay where they were). */
   readonly exclude?: readonly FaultKind[];
-  /** Keep the whole trace (replay) instead of its tail. */
+  /** Keep the whole trace (replay) instead of its tail, with every log line of the nodes. */
   readonly fullTrace?: boolean;
 }
 
@@ -239,6 +239,7 @@ export async function runSeed(seed: number, options: CampaignOptions = {}): Prom
     for (; logIndex < sim.log.length; logIndex++) {
       const l = sim.log[logIndex]!;
       if (
+        options.fullTrace === true ||
         /resource group|takeover|STONITH|standby|Giving up|shutdown|partition|both .* hold|Resources being acquired/i.test(
           l.msg,
         )
@@ -363,6 +364,13 @@ export async function runSeed(seed: number, options: CampaignOptions = {}): Prom
     sim.fenceExtraMs = 0;
     for (const n of NODES) if (sim.node(n).frozen) sim.thaw(n);
     await sim.runFor(3000, check);
+    // A `tsbeat stop` drawn last may still be releasing: the operator starts the node again
+    // once it has exited (its restart, queued as a healer, found it still running).
+    const stopping = (n: string): boolean => {
+      const o = sim.node(n).alive ? sim.node(n).ha?.ownership : undefined;
+      return o !== undefined && (o.shuttingDown || o.shutdownQueued || sim.node(n).shutdownComplete);
+    };
+    for (let i = 0; i < 60 && NODES.some(stopping); i++) await sim.runFor(500, check);
     for (const n of NODES) if (!sim.node(n).alive) await start(n);
     const quietAt = sim.nowMs;
     await sim.runUntil(quietAt + LIVENESS_BUDGET_MS, () => {
