@@ -600,7 +600,10 @@ function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
     o.warn('Standby request cancelled: both nodes hold the same groups.');
     st.standby = undefined;
   }
-  const release = keysOfNode(st, peer).filter((k) => !st.stuck.has(k));
+  // Stuck groups too: another stop may work now, and if not, they stay stuck here with the
+  // stop retried later (skipping them kept them running here for good, and in legacy mode
+  // even restarted them; found by the fault campaign, seed 5186).
+  const release = keysOfNode(st, peer);
   st.iHold = (st.iHold & ~FOREIGN) as Holdings;
   st.tookOver = false;
   if (release.length === 0) return;
@@ -967,7 +970,7 @@ function peerRestart(o: Out, node: string): void {
   // peer prefers (it asks for them with ip-request anyway, or holds them already after a
   // split brain). Found by the fault campaign.
   if (wasGone && st.commUp && !nice(st) && !st.shuttingDown) {
-    const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
+    const release = keysOfNode(st, node);
     if (release.length > 0)
       schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
     // Our own groups were never asked for (the peer was found dead at comm-up and its fence
@@ -998,7 +1001,7 @@ function partitionHealed(o: Out, node: string): void {
     return;
   }
   // Legacy mode announces nothing: release the groups the peer prefers, as it keeps its own.
-  const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
+  const release = keysOfNode(st, node);
   if (release.length === 0) return;
   o.warn(
     `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
