@@ -343,6 +343,16 @@ describe('failures tried again (tsbeat: heartbeat reboots on a failed stop, neve
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
   });
 
+  it("an aborted hb_standby all holds again only what it held, not the peer's groups (campaign seed 194)", async () => {
+    const s = await pair('on');
+    s.failStop.add('ra1:A');
+    s.standby('ra1', 'all');
+    await s.runFor(10_000);
+    expect(s.logOf('ra1').join('\n')).toMatch(/standby of \[all\] aborted: A could not be stopped/);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
+    expect([s.holds('ra1'), s.holds('ra2')]).toEqual(['local', 'local']);
+  });
+
   it('a standby answered while its requester was frozen completes when the requester resumes (campaign seed 38)', async () => {
     const s = await pair('on', 1, { stonith: true });
     s.fenceWorks = false;
