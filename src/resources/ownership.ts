@@ -410,6 +410,10 @@ function commUp(o: Out): void {
   const st = o.st;
   if (st.commUp) return;
   st.commUp = true;
+  // Stopped before the cluster came up (everything given up, shutdone sent): ask for nothing,
+  // or the groups run here after the peer took them over on the shutdone (found by the fault
+  // campaign, seed 5575).
+  if (st.shuttingDown) return;
   if (!nice(st)) {
     // A peer already found dead is fenced (with STONITH) and then taken over, own groups
     // included: taking our groups first would run them while it may still hold them (found
@@ -425,6 +429,7 @@ function commUp(o: Out): void {
 /** req_our_resources: take the local groups (each through a self-granted ip-request-resp). */
 function reqOurResources(o: Out): void {
   const st = o.st;
+  if (st.shuttingDown) return;
   const keys = keysOf(st, LOCAL);
   st.iHold = (st.iHold | LOCAL) as Holdings;
   if (keys.length === 0) {
@@ -1051,6 +1056,7 @@ function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string
   if (f['dest'] !== st.cfg.localNode) return;
   const key = f['ipaddr'] ?? '';
   if (from === st.cfg.localNode) return; // self-granted: the acquisition is already scheduled
+  if (st.shuttingDown) return;
   if (!st.cfg.groups.some((g) => g.key === key)) return;
   o.info(`received ip-request-resp ${key} ${f['ok'] ?? ''} ${f['weown'] ?? ''}`);
   schedule(o, { kind: 'acquire', purpose: 'legacyAcquire', keys: [key], skipIfKeyRunning: false });
