@@ -1059,6 +1059,12 @@ function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string
   if (st.shuttingDown) return;
   if (!st.cfg.groups.some((g) => g.key === key)) return;
   o.info(`received ip-request-resp ${key} ${f['ok'] ?? ''} ${f['weown'] ?? ''}`);
+  if (f['ok'] === 'NO') {
+    // The peer could not stop it (tsbeat's answer for a stuck group): it still runs there
+    // (found by the fault campaign, seed 5996: taken anyway, it ran on both).
+    o.warn(`${from} keeps ${key} (its stop failed there): not acquiring it`);
+    return;
+  }
   schedule(o, { kind: 'acquire', purpose: 'legacyAcquire', keys: [key], skipIfKeyRunning: false });
   initialDone(o, 'ip-request-resp');
 }

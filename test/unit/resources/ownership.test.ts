@@ -257,6 +257,20 @@ describe('legacy mode (ip-request)', () => {
   });
 });
 
+describe('legacy mode: a group the peer cannot give back', () => {
+  it('an ip-request answered NO (the stop failed there) is not acquired (campaign seed 5996)', async () => {
+    const s = await pair('legacy');
+    s.kill('ra1', { machine: true });
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: [], ra2: ['A', 'B'] });
+    s.failStop.add('ra2:A');
+    await s.start('ra1');
+    await s.runFor(15_000);
+    expect(s.logOf('ra1')).toContain('ra2 keeps A (its stop failed there): not acquiring it');
+    expect(s.where()).toEqual({ ra1: [], ra2: ['A', 'B'] });
+  });
+});
+
 describe('failures', () => {
   it('a failed start stops the group and hands its class to the peer after 30 s', async () => {
     const s = sim('on');
