@@ -382,6 +382,25 @@ describe('failures tried again (tsbeat: heartbeat reboots on a failed stop, neve
   });
 });
 
+describe('STONITH before the start-up settle (campaign seed 917)', () => {
+  it('a peer found dead during the 10 s settle is fenced before this node takes even its own groups', async () => {
+    const s = sim('on', 1, { stonith: true });
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(1_000);
+    s.fenceHangs = true;
+    s.freeze('ra2');
+    await s.runFor(12_000);
+    expect(s.logOf('ra1')).toContain('Local Resource acquisition waits for STONITH of the dead peer.');
+    expect(s.where()['ra1']).toEqual([]);
+    s.fenceHangs = false;
+    await s.runFor(15_000);
+    expect(s.fenced.map((f) => f.node)).toContain('ra2');
+    expect(s.where()['ra1']).toEqual(['A', 'B']);
+  });
+});
+
 describe('STONITH before takeover', () => {
   it('fences a dead peer that held resources before taking them over', async () => {
     const s = await pair('on', 3, { stonith: true });
