@@ -145,6 +145,8 @@ export interface OwnershipState {
    * if this node holds their class, stopped again if not (see recover()).
    */
   readonly recover: Map<string, number>;
+  /** Legacy mode: groups a peer kept (its stop failed), asked for again at this time. */
+  readonly reask: Map<string, number>;
   /** The isstable word of our last announcement. */
   announcedStable: boolean;
   /** Per peer: generation and highest seq of the resource announcements taken from it. */
@@ -194,6 +196,7 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     intent: new Map(),
     lastAnnouncement: new Map(),
     announcedStable: false,
+    reask: new Map(),
   };
 }
 
@@ -319,6 +322,7 @@ function checkInvariants(st: OwnershipState): void {
   for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
   for (const k of st.recover.keys()) assert(keys.has(k), `ownership: recovery of unknown group ${k}`);
   for (const k of st.intent.keys()) assert(keys.has(k), `ownership: intent for unknown group ${k}`);
+  for (const k of st.reask.keys()) assert(keys.has(k), `ownership: ip-request again for unknown group ${k}`);
   for (const n of st.fenceRetry.keys())
     assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
 }
@@ -735,6 +739,9 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       if (from === me) return;
       if (phase !== 'me' || !st.standby) {
         o.error(`Ignored standby message 'other' from ${from} in state ${phase}`);
+        // The peer waits for our `done`: our stable word ends its wait (seed 1675: a request
+        // cancelled here reached it only after the heal, after our last announcement).
+        announce(o);
         return;
       }
       const s = st.standby;
@@ -961,6 +968,19 @@ function peerDeparted(o: Out, node: string): void {
   takeOver(o, node, 'shutdone');
 }
 
+/**
+ * Still negotiating the start-up (`starting`...) when a peer we had found dead comes back:
+ * our `starting`, and the peer's, may have gone into the cut. Say it again, or both wait for
+ * each other for good (found by the fault campaign, seed 6385).
+ */
+function restartNegotiation(o: Out): void {
+  const st = o.st;
+  if (!nice(st) || !st.commUp || st.shuttingDown) return;
+  if (st.rstate !== 'starting' && st.rstate !== 'bothstarting' && st.rstate !== 'rscrcvd') return;
+  o.msg(['t', 'starting']);
+  announce(o);
+}
+
 function peerRestart(o: Out, node: string): void {
   const st = o.st;
   st.fenceRetry.delete(node);
@@ -971,6 +991,7 @@ function peerRestart(o: Out, node: string): void {
   // Tell the returning node what we hold: if a split brain left both holding the same
   // groups (e.g. it restarted while cut off), the stable announcements resolve it.
   if (wasGone && st.commUp && st.rstate === 'stable') announce(o);
+  if (wasGone) restartNegotiation(o);
   // Legacy mode announces nothing that could resolve it: release the groups the returning
   // peer prefers (it asks for them with ip-request anyway, or holds them already after a
   // split brain). Found by the fault campaign.
@@ -1003,21 +1024,26 @@ function partitionHealed(o: Out, node: string): void {
   st.otherHolds = 0;
   if (nice(st)) {
     announce(o);
+    restartNegotiation(o);
     return;
   }
   // Legacy mode announces nothing: release the groups the peer prefers, as it keeps its own.
   const release = keysOfNode(st, node);
-  if (release.length === 0) return;
-  o.warn(
-    `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
-  );
-  schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
+  if (release.length > 0) {
+    o.warn(
+      `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
+    );
+    schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
+  }
+  // And ask for our own, which the peer releases on its side: a node that never took them
+  // (the peer was dead and unfenced at its comm-up) left them on no node (seed 1983).
+  if (!st.shuttingDown) legacyRequestOwn(o, 'partition healed', true);
 }
 
 // ---------------------------------------------------------------------------------------
 // Legacy mode (auto_failback legacy): ip-request / ip-request-resp
 
-function legacyRequestOwn(o: Out, reason: string): void {
+function legacyRequestOwn(o: Out, reason: string, peerHeard = false): void {
   const st = o.st;
   const keys = keysOf(st, LOCAL);
   if (keys.length === 0) {
@@ -1025,7 +1051,8 @@ function legacyRequestOwn(o: Out, reason: string): void {
     return;
   }
   // heartbeat asks for its groups when another node is `active`, else takes them itself.
-  const othersActive = alivePeers(st).some((p) => st.peerStatus.get(p) === 'active');
+  // A peer heard just now (a healed partition) may run them: ask it, whatever its status says.
+  const othersActive = peerHeard || alivePeers(st).some((p) => st.peerStatus.get(p) === 'active');
   for (const key of keys) {
     if (othersActive) {
       o.msg(['t', 'ip-request'], ['ipaddr', key]);
@@ -1062,7 +1089,8 @@ function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string
   if (f['ok'] === 'NO') {
     // The peer could not stop it (tsbeat's answer for a stuck group): it still runs there
     // (found by the fault campaign, seed 5996: taken anyway, it ran on both).
-    o.warn(`${from} keeps ${key} (its stop failed there): not acquiring it`);
+    o.warn(`${from} keeps ${key} (its stop failed there): not acquiring it; asking again later`);
+    st.reask.set(key, o.now + opt(st, 'recoverRetryMs'));
     return;
   }
   schedule(o, { kind: 'acquire', purpose: 'legacyAcquire', keys: [key], skipIfKeyRunning: false });
@@ -1336,6 +1364,11 @@ function timers(o: Out): void {
   if (handOver !== 0)
     requestStandby(o, holdWord(handOver as Holdings) as 'all' | 'local' | 'foreign', 'start-failure');
   recover(o);
+  for (const [key, at] of st.reask) {
+    if (o.now < at) continue;
+    st.reask.delete(key);
+    if (!st.shuttingDown && alivePeers(st).length > 0) o.msg(['t', 'ip-request'], ['ipaddr', key]);
+  }
   // Auto failback: give foreign groups back once their node is back and both are stable.
   if (st.failbackAtMs !== undefined && o.now >= st.failbackAtMs) {
     st.failbackAtMs = undefined;
@@ -1410,6 +1443,7 @@ function nextWake(st: OwnershipState): number {
   for (const t of st.handover.values()) at = Math.min(at, t);
   for (const t of st.fenceRetry.values()) at = Math.min(at, t);
   for (const t of st.recover.values()) at = Math.min(at, t);
+  for (const t of st.reask.values()) at = Math.min(at, t);
   return at;
 }
 
