@@ -493,7 +493,10 @@ export class HaNode {
     if (!this.rs || this.rs.closed) return;
     switch (e.kind) {
       case 'commUp':
-        this.stepOwnership({ kind: 'commUp' });
+        this.stepOwnership({
+          kind: 'commUp',
+          heard: [...this.state.peers.values()].filter((p) => p.heard).map((p) => p.name),
+        });
         return;
       case 'nodeDead':
         this.stepOwnership({

@@ -68,7 +68,8 @@ export interface OwnershipConfig {
 }
 
 export type OwnershipInput =
-  | { readonly kind: 'commUp' }
+  /** Comm-up; `heard`: the peers the membership layer has heard from by then. */
+  | { readonly kind: 'commUp'; readonly heard?: readonly string[] }
   | { readonly kind: 'peerDead'; readonly node: string; readonly everHeard: boolean }
   | { readonly kind: 'peerRestart'; readonly node: string }
   /** A peer's membership status changed (init, up, active, dead). */
@@ -236,6 +237,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
   const o = new Out(st, nowMs);
   switch (input.kind) {
     case 'commUp':
+      for (const p of input.heard ?? []) st.everHeard.add(p);
       commUp(o);
       break;
     case 'peerDead':
@@ -355,8 +357,12 @@ type WorkRequest = WorkItem extends infer W ? (W extends unknown ? Omit<W, 'id'>
 
 function schedule(o: Out, item: WorkRequest, extra: Omit<PendingWork, 'item'> = {}): WorkItem {
   const full = { ...item, id: o.st.nextWorkId++ } as WorkItem;
-  if (full.kind !== 'fence')
-    for (const key of full.keys) o.st.intent.set(key, full.kind === 'acquire' ? 'run' : 'stop');
+  if (full.kind !== 'fence') {
+    for (const key of full.keys) {
+      o.st.intent.set(key, full.kind === 'acquire' ? 'run' : 'stop');
+      if (full.kind === 'acquire') o.st.reask.delete(key);
+    }
+  }
   o.st.inFlight.set(full.id, { item: full, ...extra });
   o.work.push(full);
   return full;
@@ -1052,10 +1058,18 @@ function legacyRequestOwn(o: Out, reason: string, peerHeard = false): void {
   }
   // heartbeat asks for its groups when another node is `active`, else takes them itself.
   // A peer heard just now (a healed partition) may run them: ask it, whatever its status says.
-  const othersActive = peerHeard || alivePeers(st).some((p) => st.peerStatus.get(p) === 'active');
+  // So may a peer not `active` yet at our comm-up: it may still be taking them over after
+  // fencing us (found by the fault campaign, seed 2008).
+  // Any peer heard and not known dead may: ask (again every 2 s while unanswered, until the
+  // groups run here; a peer that dies meanwhile is taken over, our groups with its own).
+  const othersActive =
+    peerHeard ||
+    alivePeers(st).some(
+      (p) => st.peerStatus.get(p) === 'active' || st.peerStatus.get(p) === 'up' || st.everHeard.has(p),
+    );
   for (const key of keys) {
     if (othersActive) {
-      o.msg(['t', 'ip-request'], ['ipaddr', key]);
+      askFor(o, key);
     } else {
       o.msg(
         ['t', 'ip-request-resp'],
@@ -1071,6 +1085,15 @@ function legacyRequestOwn(o: Out, reason: string, peerHeard = false): void {
     initialDone(o, reason);
   }
 }
+
+/** Legacy ip-request for `key`, asked again later until the group is acquired here. */
+function askFor(o: Out, key: string): void {
+  o.msg(['t', 'ip-request'], ['ipaddr', key]);
+  // A peer whose resource layer is not up yet drops the request: ask again soon.
+  o.st.reask.set(key, o.now + LEGACY_REASK_MS);
+}
+
+const LEGACY_REASK_MS = 2_000;
 
 function onIpRequest(o: Out, from: string, key: string): void {
   const st = o.st;
@@ -1367,7 +1390,7 @@ function timers(o: Out): void {
   for (const [key, at] of st.reask) {
     if (o.now < at) continue;
     st.reask.delete(key);
-    if (!st.shuttingDown && alivePeers(st).length > 0) o.msg(['t', 'ip-request'], ['ipaddr', key]);
+    if (!st.shuttingDown && alivePeers(st).length > 0) askFor(o, key);
   }
   // Auto failback: give foreign groups back once their node is back and both are stable.
   if (st.failbackAtMs !== undefined && o.now >= st.failbackAtMs) {
