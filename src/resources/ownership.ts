@@ -1264,7 +1264,10 @@ function workDone(o: Out, r: WorkResult): void {
         // Hold again what was held before, plus the class of what could not be stopped, and
         // start again the groups of it that were stopped: claiming a class whose groups are
         // down left them on no node (found by the fault campaign).
-        const before = pending.heldBefore ?? ALL;
+        // Not what a live peer claims meanwhile: it took its groups on our shutdown word
+        // (found by the fault campaign, seed 7951).
+        const peerClaims = alivePeers(st).length > 0 ? mirror(st.otherHolds) : 0;
+        const before = ((pending.heldBefore ?? ALL) & ~peerClaims) as Holdings;
         let hold = before;
         for (const key of r.stopFailed) {
           const g = st.cfg.groups.find((x) => x.key === key);
