@@ -1274,7 +1274,8 @@ function workDone(o: Out, r: WorkResult): void {
           if (g) hold = (hold | (g.node === st.cfg.localNode ? LOCAL : FOREIGN)) as Holdings;
         }
         st.iHold = hold;
-        const restart = keysOf(st, hold).filter((k) => !r.stopFailed.includes(k));
+        // Only what was held: the class of a stuck group is claimed, not its other groups (seed 1352).
+        const restart = keysOf(st, before).filter((k) => !r.stopFailed.includes(k));
         if (restart.length > 0)
           schedule(o, {
             kind: 'acquire',
