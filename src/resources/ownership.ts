@@ -1251,7 +1251,12 @@ function workDone(o: Out, r: WorkResult): void {
             const g = st.cfg.groups.find((x) => x.key === k);
             return !r.stopFailed.includes(k) && g !== undefined && !alive.includes(g.node);
           });
-          for (const key of r.stopFailed) st.intent.set(key, 'run');
+          // A stuck group a live peer prefers is still to be stopped here (retried later);
+          // claiming it kept both running it (seed 6363).
+          for (const key of r.stopFailed) {
+            const g = st.cfg.groups.find((x) => x.key === key);
+            if (g !== undefined && !alive.includes(g.node)) st.intent.set(key, 'run');
+          }
           if (restart.length > 0)
             schedule(o, {
               kind: 'acquire',
