@@ -984,7 +984,6 @@ function restartNegotiation(o: Out): void {
   if (!nice(st) || !st.commUp || st.shuttingDown) return;
   if (st.rstate !== 'starting' && st.rstate !== 'bothstarting' && st.rstate !== 'rscrcvd') return;
   o.msg(['t', 'starting']);
-  announce(o);
 }
 
 function peerRestart(o: Out, node: string): void {
@@ -1276,11 +1275,13 @@ function workDone(o: Out, r: WorkResult): void {
         let hold = before;
         for (const key of r.stopFailed) {
           const g = st.cfg.groups.find((x) => x.key === key);
-          if (g) hold = (hold | (g.node === st.cfg.localNode ? LOCAL : FOREIGN)) as Holdings;
+          const cls = g?.node === st.cfg.localNode ? LOCAL : FOREIGN;
+          // A class the peer claims stays the peer's: the stuck group is stopped again later
+          // (claiming the class restarted the peer's other groups here; seed 1352).
+          if (g && (peerClaims & cls) === 0) hold = (hold | cls) as Holdings;
         }
         st.iHold = hold;
-        // Only what was held: the class of a stuck group is claimed, not its other groups (seed 1352).
-        const restart = keysOf(st, before).filter((k) => !r.stopFailed.includes(k));
+        const restart = keysOf(st, hold).filter((k) => !r.stopFailed.includes(k));
         if (restart.length > 0)
           schedule(o, {
             kind: 'acquire',

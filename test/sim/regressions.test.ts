@@ -21,7 +21,11 @@ const SEEDS: readonly (readonly [number, string])[] = [
   [6363, 'legacy: after an aborted shutdown a stuck group of a live peer is not claimed'],
   [6385, 'a start-up negotiation cut off is said again when the peer comes back'],
   [7407, 'legacy: ask for our groups whenever a peer was heard by comm-up'],
+  [6838, "an aborted shutdown claims a stuck group's class only if the peer does not"],
+  [7153, 'a cut-off start-up negotiation says `starting` again, without an unstable announcement'],
+  [7688, "an aborted shutdown claims a stuck group's class only if the peer does not"],
   [7951, 'an aborted shutdown does not take back what the peer took'],
+  [8012, "an aborted shutdown claims a stuck group's class only if the peer does not"],
 ];
 
 describe('campaign seeds beyond the CI list that once failed', () => {
