@@ -75,7 +75,12 @@ export interface HaNodeResources {
   readonly timers?: Partial<
     Pick<
       OwnershipConfig,
-      'rqstDelayMs' | 'standbyReplyMs' | 'failbackRetryMs' | 'startFailureHandoverMs' | 'fenceRetryMs'
+      | 'rqstDelayMs'
+      | 'standbyReplyMs'
+      | 'failbackRetryMs'
+      | 'startFailureHandoverMs'
+      | 'fenceRetryMs'
+      | 'recoverRetryMs'
     >
   >;
   /** Process id for heartbeat's "shutdown in progress (PID)" line. */
@@ -499,7 +504,10 @@ export class HaNode {
     if (!this.rs || this.rs.closed) return;
     switch (e.kind) {
       case 'commUp':
-        this.stepOwnership({ kind: 'commUp' });
+        this.stepOwnership({
+          kind: 'commUp',
+          heard: [...this.state.peers.values()].filter((p) => p.heard).map((p) => p.name),
+        });
         return;
       case 'nodeDead':
         this.stepOwnership({

@@ -19,7 +19,8 @@
 //                                                   handed over 30 s later as heartbeat does
 //   stop                          failed stop       retried every 1 s up to STOPRETRYMAX, then status
 //   status after failed stops     may still run     `stopFailed`: the group stays here, never
-//                                                   handed over (heartbeat would reboot)
+//                                                   handed over (heartbeat would reboot); the
+//                                                   ownership core tries it again every 30 s
 //   any action of a resource      same as timed     (rows above)
 //   whose earlier action is       out: refused at
 //   still running past its        once
@@ -315,7 +316,7 @@ export const groupMachine = setup({
           type: 'log',
           params: ({ context }) => ({
             level: 'crit' as const,
-            message: `Resource STOP failure: ${context.resources[context.index]?.spec ?? '?'} ${context.stuckUnknown ? 'may still be running (its status could not be determined)' : 'is still running'}; group ${context.key} stays on this node (heartbeat would reboot the machine; tsbeat waits for the operator)`,
+            message: `Resource STOP failure: ${context.resources[context.index]?.spec ?? '?'} ${context.stuckUnknown ? 'may still be running (its status could not be determined)' : 'is still running'}; group ${context.key} stays on this node (heartbeat would reboot the machine; tsbeat tries again later)`,
           }),
         },
       ],

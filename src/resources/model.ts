@@ -42,6 +42,9 @@ export type WorkPurpose =
   | 'legacyRelease'
   | 'legacyAcquire'
   | 'partitionRelease'
+  | 'recoverAcquire'
+  | 'standbyAbortAcquire'
+  | 'recoverRelease'
   | 'fence';
 
 /**

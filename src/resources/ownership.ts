@@ -56,6 +56,8 @@ export interface OwnershipConfig {
   readonly startFailureHandoverMs?: number;
   /** A failed STONITH reset is retried after this long. */
   readonly fenceRetryMs?: number;
+  /** A group left failed or stuck here is started or stopped again this often. */
+  readonly recoverRetryMs?: number;
   /** Process id for heartbeat's "shutdown in progress (PID)" line. */
   readonly pid?: number;
   /**
@@ -66,7 +68,8 @@ export interface OwnershipConfig {
 }
 
 export type OwnershipInput =
-  | { readonly kind: 'commUp' }
+  /** Comm-up; `heard`: the peers the membership layer has heard from by then. */
+  | { readonly kind: 'commUp'; readonly heard?: readonly string[] }
   | { readonly kind: 'peerDead'; readonly node: string; readonly everHeard: boolean }
   | { readonly kind: 'peerRestart'; readonly node: string }
   /** A peer's membership status changed (init, up, active, dead). */
@@ -97,6 +100,8 @@ interface PendingWork {
   readonly standbySet?: Holdings;
   /** For a shutdown release: what this node held before it, taken back if the shutdown aborts. */
   readonly heldBefore?: Holdings;
+  /** For a shutdown release: the groups this node last asked to run (legacy mode). */
+  readonly runningBefore?: readonly string[];
   readonly requester?: string;
 }
 
@@ -109,6 +114,8 @@ export interface OwnershipState {
   /** What the peer last announced it holds, from its point of view. */
   otherHolds: Holdings;
   otherStable: boolean;
+  /** The peer's last resource message said isstable=1 (it is not in a transition right now). */
+  otherStableNow: boolean;
   standby: { phase: StandbyPhase; set: Holdings; requester: string; deadlineMs: number } | undefined;
   rqstDelayAtMs: number | undefined;
   /** Peers currently considered alive / dead / gone after shutdone. */
@@ -134,6 +141,19 @@ export interface OwnershipState {
   readonly stuck: Set<string>;
   /** Failed fencing, retried at this time (heartbeat: every 5 s, forever). */
   readonly fenceRetry: Map<string, number>;
+  /**
+   * Groups whose last start or stop here failed, with the time to try again: started again
+   * if this node holds their class, stopped again if not (see recover()).
+   */
+  readonly recover: Map<string, number>;
+  /** Legacy mode: groups a peer kept (its stop failed), asked for again at this time. */
+  readonly reask: Map<string, number>;
+  /** The isstable word of our last announcement. */
+  announcedStable: boolean;
+  /** Per peer: generation and highest seq of the resource announcements taken from it. */
+  readonly lastAnnouncement: Map<string, { generation: number; seq: number }>;
+  /** What this node last asked of each group: run it here (acquire) or not (release). */
+  readonly intent: Map<string, 'run' | 'stop'>;
 }
 
 const DEFAULTS = {
@@ -143,6 +163,7 @@ const DEFAULTS = {
   failbackRetryMs: 1_000,
   startFailureHandoverMs: 30_000,
   fenceRetryMs: 5_000,
+  recoverRetryMs: 30_000,
 };
 
 export function createOwnership(cfg: OwnershipConfig): OwnershipState {
@@ -154,6 +175,7 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     iHold: 0,
     otherHolds: 0,
     otherStable: false,
+    otherStableNow: false,
     standby: undefined,
     rqstDelayAtMs: undefined,
     deadPeers: new Set(),
@@ -171,6 +193,11 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     handover: new Map(),
     stuck: new Set(),
     fenceRetry: new Map(),
+    recover: new Map(),
+    intent: new Map(),
+    lastAnnouncement: new Map(),
+    announcedStable: false,
+    reask: new Map(),
   };
 }
 
@@ -210,6 +237,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
   const o = new Out(st, nowMs);
   switch (input.kind) {
     case 'commUp':
+      for (const p of input.heard ?? []) st.everHeard.add(p);
       commUp(o);
       break;
     case 'peerDead':
@@ -246,6 +274,15 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
       break;
   }
   timers(o);
+  // A double hold is resolved as soon as the peer's word is stable and this node is idle,
+  // whatever input made it so: waiting for the next announcement left both nodes running a
+  // group when this node was busy or asking for a standby at that moment (found by the fault
+  // campaign, seed 330).
+  const peer = alivePeers(st)[0];
+  if (peer !== undefined && st.otherStableNow) resolveOverlap(o, peer, true);
+  // Out of a transition we announced: say so, or a peer waiting for our stable word waits on
+  // (found by the fault campaign: a standby ended without the taker's `done`).
+  if (nice(st) && st.commUp && !st.shuttingDown && !st.announcedStable && stableNow(st)) announce(o);
   checkInvariants(st);
   return {
     send: o.send,
@@ -269,7 +306,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
  * 6. a node that is shutting down (nice_failback) claims nothing: takeovers, standby
  *    acquisitions and the start-up settle are all refused while it releases;
  * 7. the local node is never among the dead, departed or fenced peers;
- * 8. handover, stuck and fence-retry entries name configured groups and peers.
+ * 8. handover, stuck, recovery, intent and fence-retry entries name configured groups and peers.
  */
 function checkInvariants(st: OwnershipState): void {
   const me = st.cfg.localNode;
@@ -285,6 +322,9 @@ function checkInvariants(st: OwnershipState): void {
   const keys = new Set(st.cfg.groups.map((g) => g.key));
   for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
   for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
+  for (const k of st.recover.keys()) assert(keys.has(k), `ownership: recovery of unknown group ${k}`);
+  for (const k of st.intent.keys()) assert(keys.has(k), `ownership: intent for unknown group ${k}`);
+  for (const k of st.reask.keys()) assert(keys.has(k), `ownership: ip-request again for unknown group ${k}`);
   for (const n of st.fenceRetry.keys())
     assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
 }
@@ -317,24 +357,40 @@ type WorkRequest = WorkItem extends infer W ? (W extends unknown ? Omit<W, 'id'>
 
 function schedule(o: Out, item: WorkRequest, extra: Omit<PendingWork, 'item'> = {}): WorkItem {
   const full = { ...item, id: o.st.nextWorkId++ } as WorkItem;
+  if (full.kind !== 'fence') {
+    for (const key of full.keys) {
+      o.st.intent.set(key, full.kind === 'acquire' ? 'run' : 'stop');
+      if (full.kind === 'acquire') o.st.reask.delete(key);
+    }
+  }
   o.st.inFlight.set(full.id, { item: full, ...extra });
   o.work.push(full);
   return full;
+}
+
+/** A fence runs or waits for its retry: the dead peer may still run anything. */
+function fencing(st: OwnershipState): boolean {
+  return st.fenceRetry.size > 0 || [...st.inFlight.values()].some((p) => p.item.kind === 'fence');
 }
 
 function busy(st: OwnershipState): boolean {
   return st.inFlight.size > 0;
 }
 
+function stableNow(st: OwnershipState): boolean {
+  return st.rstate === 'stable' && !st.standby && !busy(st);
+}
+
 function announce(o: Out, info?: string): void {
   const st = o.st;
   if (!nice(st)) return;
+  st.announcedStable = stableNow(st);
   const fields: [string, string][] = [
     ['t', 'resource'],
     ['rsc_hold', holdWord(st.iHold)],
     ['rtype', 'full'],
     // In transition (a standby hand-over, resource work running) heartbeat says 0.
-    ['isstable', st.rstate === 'stable' && !st.standby && !busy(st) ? '1' : '0'],
+    ['isstable', st.announcedStable ? '1' : '0'],
   ];
   if (info) fields.push(['info', info]);
   o.msg(...fields);
@@ -364,6 +420,10 @@ function commUp(o: Out): void {
   const st = o.st;
   if (st.commUp) return;
   st.commUp = true;
+  // Stopped before the cluster came up (everything given up, shutdone sent): ask for nothing,
+  // or the groups run here after the peer took them over on the shutdone (found by the fault
+  // campaign, seed 5575).
+  if (st.shuttingDown) return;
   if (!nice(st)) {
     // A peer already found dead is fenced (with STONITH) and then taken over, own groups
     // included: taking our groups first would run them while it may still hold them (found
@@ -379,6 +439,7 @@ function commUp(o: Out): void {
 /** req_our_resources: take the local groups (each through a self-granted ip-request-resp). */
 function reqOurResources(o: Out): void {
   const st = o.st;
+  if (st.shuttingDown) return;
   const keys = keysOf(st, LOCAL);
   st.iHold = (st.iHold | LOCAL) as Holdings;
   if (keys.length === 0) {
@@ -445,6 +506,22 @@ function onMessage(o: Out, from: string, f: Readonly<Record<string, string>>): v
   }
 }
 
+/**
+ * An announcement that left the peer before one already taken (membership delivers frames as
+ * they come, like heartbeat, so a delayed copy can arrive after newer ones): its holdings and
+ * stable word are out of date. Only with the frame's `hg`/`seq`; without them it is taken.
+ */
+function staleAnnouncement(st: OwnershipState, from: string, f: Readonly<Record<string, string>>): boolean {
+  const generation = Number.parseInt(f['hg'] ?? '', 16);
+  const seq = Number.parseInt(f['seq'] ?? '', 16);
+  if (!Number.isFinite(generation) || !Number.isFinite(seq)) return false;
+  const last = st.lastAnnouncement.get(from);
+  if (last && (generation < last.generation || (generation === last.generation && seq < last.seq)))
+    return true;
+  st.lastAnnouncement.set(from, { generation, seq });
+  return false;
+}
+
 function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): void {
   const st = o.st;
   if (st.rstate === 'starting' || st.rstate === 'bothstarting') {
@@ -457,8 +534,34 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
     o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in a resource message from ${from}`);
     return;
   }
+  // Only full announcements carry the stable word; heartbeat's mach_down note (`rsc_hold`
+  // foreign, no `isstable`) adds to the holdings and says nothing about stability.
+  const full = f['isstable'] !== undefined;
+  if (full && staleAnnouncement(st, from, f)) {
+    // Found by the fault campaign (seed 158): a late "stable" word ended a standby exchange
+    // the peer had started after sending it.
+    o.info(`late resource announcement from ${from} (seq ${f['seq'] ?? '?'}) ignored`);
+    return;
+  }
   st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
   const stable = f['isstable'] === '1';
+  if (full) st.otherStableNow = stable;
+  if (stable && st.standby?.phase === 'other' && st.standby.requester === from) {
+    // The requester says it is stable, so it is no longer in a standby (it aborted it: a group
+    // would not stop, or it gave up waiting). heartbeat would wait an hour for its `done`,
+    // refusing every other standby meanwhile (found by the fault campaign). Should a `done`
+    // still come, adoptReleased() takes the groups.
+    o.warn(`Standby transfer with ${from} abandoned by ${from}; standby cancelled.`);
+    st.standby = undefined;
+  }
+  if (stable && st.standby?.phase === 'done' && st.standby.requester === st.cfg.localNode) {
+    // We gave our groups up and wait for the taker's `done`; a taker that says it is stable
+    // is in no exchange (it cancelled it, e.g. it thought us dead and took everything over):
+    // waiting an hour kept us "in transition", and a double hold unresolved (seed 692).
+    o.warn(`Standby transfer with ${from} ended: ${from} is stable; standby cancelled.`);
+    st.standby = undefined;
+    announce(o);
+  }
   if (stable && !st.otherStable) {
     o.info('remote resource transition completed.');
     st.otherStable = true;
@@ -503,9 +606,19 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
  */
 function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
   const st = o.st;
-  if (!peerStable || st.rstate !== 'stable' || st.standby || busy(st) || st.shuttingDown || !nice(st)) return;
+  if (!peerStable || st.rstate !== 'stable' || busy(st) || st.shuttingDown || !nice(st)) return;
+  if (st.standby && st.standby.phase !== 'me') return;
   if ((st.iHold & mirror(st.otherHolds) & FOREIGN) === 0) return;
-  const release = keysOfNode(st, peer).filter((k) => !st.stuck.has(k));
+  if (st.standby) {
+    // Only asked, nothing given up yet: the double hold comes first. Should the peer still
+    // answer `other`, it is ignored, and our stable word ends its wait.
+    o.warn('Standby request cancelled: both nodes hold the same groups.');
+    st.standby = undefined;
+  }
+  // Stuck groups too: another stop may work now, and if not, they stay stuck here with the
+  // stop retried later (skipping them kept them running here for good, and in legacy mode
+  // even restarted them; found by the fault campaign, seed 5186).
+  const release = keysOfNode(st, peer);
   st.iHold = (st.iHold & ~FOREIGN) as Holdings;
   st.tookOver = false;
   if (release.length === 0) return;
@@ -524,8 +637,17 @@ function audit(o: Out): void {
     o.error('Both machines own our resources!');
   if ((st.iHold & theirs & FOREIGN) !== 0 && keysOf(st, FOREIGN).length > 0)
     o.error('Both machines own foreign resources!');
-  if (((st.iHold | theirs) & LOCAL) === 0 && keysOf(st, LOCAL).length > 0)
+  if (((st.iHold | theirs) & LOCAL) === 0 && keysOf(st, LOCAL).length > 0) {
     o.error('No one owns our local resources!');
+    // heartbeat only logs this (hb_resource.c): a peer that held our groups and restarted
+    // within deadtime was never dead to us, so nothing takes them and they run nowhere for
+    // good (found by the fault campaign, seed 527). Both sides are stable and neither holds
+    // them: their preferred node, this one, takes them.
+    if (nice(st) && st.otherStableNow && !st.shuttingDown) {
+      o.warn('taking our own resources: neither node holds them');
+      reqOurResources(o);
+    }
+  }
   if (((st.iHold | theirs) & FOREIGN) === 0 && keysOf(st, FOREIGN).length > 0)
     o.error('No one owns foreign resources!');
 }
@@ -623,18 +745,30 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       if (from === me) return;
       if (phase !== 'me' || !st.standby) {
         o.error(`Ignored standby message 'other' from ${from} in state ${phase}`);
+        // The peer waits for our `done`: our stable word ends its wait (seed 1675: a request
+        // cancelled here reached it only after the heal, after our last announcement).
+        announce(o);
         return;
       }
       const s = st.standby;
+      if (set !== s.set) {
+        // The peer answers another request of ours (two crossed on the wire, out of order):
+        // it waits for a `done` that will not come until our stable word ends its wait.
+        o.error(
+          `Ignored standby message 'other' [${holdWord(set)}] from ${from}: we asked for [${holdWord(s.set)}]`,
+        );
+        return;
+      }
       o.info(`standby: ${from} can take our ${holdWord(s.set)} resources`);
       st.standby = { ...s, phase: 'done', deadlineMs: o.now + opt(st, 'standbyTransferMs') };
+      const heldBefore = (st.iHold & s.set) as Holdings;
       st.iHold = (st.iHold & ~s.set) as Holdings;
       announce(o, 'standby');
       o.info(`give up ${holdWord(s.set)} HA resources (standby).`);
       schedule(
         o,
         { kind: 'release', purpose: 'standbyRelease', keys: keysOf(st, s.set) },
-        { standbySet: s.set, requester: me },
+        { standbySet: s.set, requester: me, heldBefore },
       );
       return;
     }
@@ -642,6 +776,11 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       const s = st.standby;
       if (!s) {
         // The survivor of a departed peer sends `done` without a prior exchange; nothing to do.
+        // But a peer that gave up `set` for us after we cancelled the exchange (it was frozen
+        // and we thought it dead; its `done` came after it resumed) holds none of it now, and
+        // waits for our `done`: take what nobody holds, or the groups run nowhere (found by the
+        // fault campaign, seed 38).
+        if (from !== me) adoptReleased(o, from, set);
         return;
       }
       if (from === me) {
@@ -690,6 +829,32 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
   }
 }
 
+/**
+ * A standby `done` from a peer with no exchange in progress here: the peer released `set` (its
+ * words) for us. Acquire the groups neither node claims, as the taker of the exchange would.
+ */
+function adoptReleased(o: Out, from: string, set: Holdings): void {
+  const st = o.st;
+  const mine = (mirror(set) & ~st.iHold) as Holdings;
+  if (
+    mine === 0 ||
+    st.shuttingDown ||
+    st.rstate !== 'stable' ||
+    busy(st) ||
+    st.deadPeers.has(from) ||
+    st.departedPeers.has(from) ||
+    (st.otherHolds & set) !== 0
+  )
+    return;
+  o.info(`standby: ${from} gave up [${holdWord(set)}] after the exchange was cancelled here; acquiring them`);
+  st.iHold = (st.iHold | mine) as Holdings;
+  schedule(
+    o,
+    { kind: 'acquire', purpose: 'standbyAcquire', keys: keysOf(st, mine), skipIfKeyRunning: false },
+    { standbySet: mirror(mine), requester: from },
+  );
+}
+
 // ---------------------------------------------------------------------------------------
 // Peers going away and coming back
 
@@ -719,6 +884,7 @@ function peerDead(o: Out, node: string): void {
   const needFence = st.cfg.stonith || !st.everHeard.has(node) || (nice(st) ? st.otherHolds !== 0 : true);
   st.otherHolds = 0;
   st.otherStable = true;
+  st.otherStableNow = false;
   if (needFence && st.cfg.stonith) {
     schedule(o, { kind: 'fence', purpose: 'fence', node });
     if (st.cfg.mutationTakeoverBeforeFence === true) takeOver(o, node, 'mach_down');
@@ -795,6 +961,7 @@ function peerDeparted(o: Out, node: string): void {
   st.departedPeers.add(node);
   st.otherHolds = 0;
   st.otherStable = true;
+  st.otherStableNow = false;
   if (st.standby) {
     o.info('Cancelling pending standby operation');
     st.standby = undefined;
@@ -807,20 +974,34 @@ function peerDeparted(o: Out, node: string): void {
   takeOver(o, node, 'shutdone');
 }
 
+/**
+ * Still negotiating the start-up (`starting`...) when a peer we had found dead comes back:
+ * our `starting`, and the peer's, may have gone into the cut. Say it again, or both wait for
+ * each other for good (found by the fault campaign, seed 6385).
+ */
+function restartNegotiation(o: Out): void {
+  const st = o.st;
+  if (!nice(st) || !st.commUp || st.shuttingDown) return;
+  if (st.rstate !== 'starting' && st.rstate !== 'bothstarting' && st.rstate !== 'rscrcvd') return;
+  o.msg(['t', 'starting']);
+}
+
 function peerRestart(o: Out, node: string): void {
   const st = o.st;
   st.fenceRetry.delete(node);
   const wasGone = st.deadPeers.delete(node) || st.departedPeers.delete(node);
   st.otherStable = false;
+  st.otherStableNow = false;
   st.otherHolds = 0;
   // Tell the returning node what we hold: if a split brain left both holding the same
   // groups (e.g. it restarted while cut off), the stable announcements resolve it.
   if (wasGone && st.commUp && st.rstate === 'stable') announce(o);
+  if (wasGone) restartNegotiation(o);
   // Legacy mode announces nothing that could resolve it: release the groups the returning
   // peer prefers (it asks for them with ip-request anyway, or holds them already after a
   // split brain). Found by the fault campaign.
   if (wasGone && st.commUp && !nice(st) && !st.shuttingDown) {
-    const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
+    const release = keysOfNode(st, node);
     if (release.length > 0)
       schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
     // Our own groups were never asked for (the peer was found dead at comm-up and its fence
@@ -844,24 +1025,30 @@ function partitionHealed(o: Out, node: string): void {
   o.crit(`Cluster node ${node} returning after partition.`);
   if (!st.commUp) return;
   st.otherStable = false;
+  st.otherStableNow = false;
   st.otherHolds = 0;
   if (nice(st)) {
     announce(o);
+    restartNegotiation(o);
     return;
   }
   // Legacy mode announces nothing: release the groups the peer prefers, as it keeps its own.
-  const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
-  if (release.length === 0) return;
-  o.warn(
-    `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
-  );
-  schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
+  const release = keysOfNode(st, node);
+  if (release.length > 0) {
+    o.warn(
+      `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
+    );
+    schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
+  }
+  // And ask for our own, which the peer releases on its side: a node that never took them
+  // (the peer was dead and unfenced at its comm-up) left them on no node (seed 1983).
+  if (!st.shuttingDown) legacyRequestOwn(o, 'partition healed', true);
 }
 
 // ---------------------------------------------------------------------------------------
 // Legacy mode (auto_failback legacy): ip-request / ip-request-resp
 
-function legacyRequestOwn(o: Out, reason: string): void {
+function legacyRequestOwn(o: Out, reason: string, peerHeard = false): void {
   const st = o.st;
   const keys = keysOf(st, LOCAL);
   if (keys.length === 0) {
@@ -869,10 +1056,19 @@ function legacyRequestOwn(o: Out, reason: string): void {
     return;
   }
   // heartbeat asks for its groups when another node is `active`, else takes them itself.
-  const othersActive = alivePeers(st).some((p) => st.peerStatus.get(p) === 'active');
+  // A peer heard just now (a healed partition) may run them: ask it, whatever its status says.
+  // So may a peer not `active` yet at our comm-up: it may still be taking them over after
+  // fencing us (found by the fault campaign, seed 2008).
+  // Any peer heard and not known dead may: ask (again every 2 s while unanswered, until the
+  // groups run here; a peer that dies meanwhile is taken over, our groups with its own).
+  const othersActive =
+    peerHeard ||
+    alivePeers(st).some(
+      (p) => st.peerStatus.get(p) === 'active' || st.peerStatus.get(p) === 'up' || st.everHeard.has(p),
+    );
   for (const key of keys) {
     if (othersActive) {
-      o.msg(['t', 'ip-request'], ['ipaddr', key]);
+      askFor(o, key);
     } else {
       o.msg(
         ['t', 'ip-request-resp'],
@@ -889,6 +1085,15 @@ function legacyRequestOwn(o: Out, reason: string): void {
   }
 }
 
+/** Legacy ip-request for `key`, asked again later until the group is acquired here. */
+function askFor(o: Out, key: string): void {
+  o.msg(['t', 'ip-request'], ['ipaddr', key]);
+  // A peer whose resource layer is not up yet drops the request: ask again soon.
+  o.st.reask.set(key, o.now + LEGACY_REASK_MS);
+}
+
+const LEGACY_REASK_MS = 2_000;
+
 function onIpRequest(o: Out, from: string, key: string): void {
   const st = o.st;
   if (!st.cfg.groups.some((g) => g.key === key)) return;
@@ -900,8 +1105,16 @@ function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string
   if (f['dest'] !== st.cfg.localNode) return;
   const key = f['ipaddr'] ?? '';
   if (from === st.cfg.localNode) return; // self-granted: the acquisition is already scheduled
+  if (st.shuttingDown) return;
   if (!st.cfg.groups.some((g) => g.key === key)) return;
   o.info(`received ip-request-resp ${key} ${f['ok'] ?? ''} ${f['weown'] ?? ''}`);
+  if (f['ok'] === 'NO') {
+    // The peer could not stop it (tsbeat's answer for a stuck group): it still runs there
+    // (found by the fault campaign, seed 5996: taken anyway, it ran on both).
+    o.warn(`${from} keeps ${key} (its stop failed there): not acquiring it; asking again later`);
+    st.reask.set(key, o.now + opt(st, 'recoverRetryMs'));
+    return;
+  }
   schedule(o, { kind: 'acquire', purpose: 'legacyAcquire', keys: [key], skipIfKeyRunning: false });
   initialDone(o, 'ip-request-resp');
 }
@@ -922,6 +1135,7 @@ function shutdown(o: Out): void {
   st.standby = undefined;
   o.info(`Heartbeat shutdown in progress. (${st.cfg.pid ?? 0})`);
   const heldBefore = st.iHold;
+  const runningBefore = [...st.intent].filter(([, v]) => v === 'run').map(([k]) => k);
   if (nice(st)) {
     st.rstate = 'shutdown';
     st.iHold = 0;
@@ -931,7 +1145,7 @@ function shutdown(o: Out): void {
   schedule(
     o,
     { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) },
-    { heldBefore },
+    { heldBefore, runningBefore },
   );
 }
 
@@ -944,10 +1158,24 @@ function workDone(o: Out, r: WorkResult): void {
   if (!pending) return;
   st.inFlight.delete(r.id);
   const item = pending.item;
-  for (const key of r.stopFailed) st.stuck.add(key);
+  // A group stays stuck only until a later stop or start of it settles without a stop
+  // failure: keeping a stale mark made resolveOverlap skip a group that could be released,
+  // and both nodes ran it (found by the fault campaign, seed 50).
+  if (item.kind !== 'fence') {
+    for (const key of item.keys) {
+      if (!r.stopFailed.includes(key)) st.stuck.delete(key);
+      if (!r.stopFailed.includes(key) && !r.startFailed.includes(key)) st.recover.delete(key);
+    }
+  }
+  for (const key of r.stopFailed) {
+    st.stuck.add(key);
+    st.recover.set(key, o.now + opt(st, 'recoverRetryMs'));
+  }
   for (const key of r.startFailed) {
     o.crit(`Giving up resources due to failure of ${key}`);
     st.handover.set(key, o.now + opt(st, 'startFailureHandoverMs'));
+    if (!r.stopFailed.includes(key))
+      st.recover.set(key, o.now + opt(st, 'startFailureHandoverMs') + opt(st, 'recoverRetryMs'));
   }
   switch (item.purpose) {
     case 'reqOurResources':
@@ -969,12 +1197,31 @@ function workDone(o: Out, r: WorkResult): void {
       const set = pending.standbySet ?? 0;
       if (r.stopFailed.length > 0) {
         // Never hand over what still runs here: keep it, cancel the standby.
-        st.iHold = (st.iHold | set) as Holdings;
+        // Hold again what was held of the set, plus the class of what could not be stopped;
+        // claiming the whole set took the peer's groups too (found by the fault campaign,
+        // seed 194).
+        let hold = (st.iHold | (pending.heldBefore ?? set)) as Holdings;
+        for (const key of r.stopFailed) {
+          const g = st.cfg.groups.find((x) => x.key === key);
+          if (g) hold = (hold | (g.node === st.cfg.localNode ? LOCAL : FOREIGN)) as Holdings;
+        }
+        const held = ((pending.heldBefore ?? set) & set) as Holdings;
+        st.iHold = hold;
         st.standby = undefined;
         o.crit(
           `standby of [${holdWord(set)}] aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps it`,
         );
-        announce(o);
+        // The class is held again: start again its groups that did stop, or they run nowhere
+        // (found by the fault campaign, seed 594).
+        const restart = keysOf(st, held).filter((k) => !r.stopFailed.includes(k));
+        if (restart.length > 0)
+          schedule(o, {
+            kind: 'acquire',
+            purpose: 'standbyAbortAcquire',
+            keys: restart,
+            skipIfKeyRunning: true,
+          });
+        else announce(o);
         break;
       }
       o.info(`${holdWord(set)} HA resource release completed (standby).`);
@@ -994,15 +1241,44 @@ function workDone(o: Out, r: WorkResult): void {
         o.crit(
           `shutdown aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps holding it (fix it, then run "tsbeat stop" again)`,
         );
-        if (!nice(st)) break;
+        if (!nice(st)) {
+          // Legacy mode: start again what ran here before, the peer was never told otherwise;
+          // not the groups of a live peer, which asks for them (ip-request) and may hold them
+          // already (found by the fault campaign, seed 797).
+          const alive = alivePeers(st);
+          const restart = [...(pending.runningBefore ?? [])].filter((k) => {
+            const g = st.cfg.groups.find((x) => x.key === k);
+            return !r.stopFailed.includes(k) && g !== undefined && !alive.includes(g.node);
+          });
+          // A stuck group a live peer prefers is still to be stopped here (retried later);
+          // claiming it kept both running it (seed 6363).
+          for (const key of r.stopFailed) {
+            const g = st.cfg.groups.find((x) => x.key === key);
+            if (g !== undefined && !alive.includes(g.node)) st.intent.set(key, 'run');
+          }
+          if (restart.length > 0)
+            schedule(o, {
+              kind: 'acquire',
+              purpose: 'shutdownAbortAcquire',
+              keys: restart,
+              skipIfKeyRunning: true,
+            });
+          break;
+        }
         // Hold again what was held before, plus the class of what could not be stopped, and
         // start again the groups of it that were stopped: claiming a class whose groups are
         // down left them on no node (found by the fault campaign).
-        const before = pending.heldBefore ?? ALL;
+        // Not what a live peer claims meanwhile: it took its groups on our shutdown word
+        // (found by the fault campaign, seed 7951).
+        const peerClaims = alivePeers(st).length > 0 ? mirror(st.otherHolds) : 0;
+        const before = ((pending.heldBefore ?? ALL) & ~peerClaims) as Holdings;
         let hold = before;
         for (const key of r.stopFailed) {
           const g = st.cfg.groups.find((x) => x.key === key);
-          if (g) hold = (hold | (g.node === st.cfg.localNode ? LOCAL : FOREIGN)) as Holdings;
+          const cls = g?.node === st.cfg.localNode ? LOCAL : FOREIGN;
+          // A class the peer claims stays the peer's: the stuck group is stopped again later
+          // (claiming the class restarted the peer's other groups here; seed 1352).
+          if (g && (peerClaims & cls) === 0) hold = (hold | cls) as Holdings;
         }
         st.iHold = hold;
         const restart = keysOf(st, hold).filter((k) => !r.stopFailed.includes(k));
@@ -1039,6 +1315,11 @@ function workDone(o: Out, r: WorkResult): void {
       announce(o);
       break;
     case 'partitionRelease':
+      announce(o);
+      break;
+    case 'recoverAcquire':
+    case 'recoverRelease':
+    case 'standbyAbortAcquire':
       announce(o);
       break;
     case 'fence': {
@@ -1081,7 +1362,11 @@ function timers(o: Out): void {
       o.info('local resource transition completed.');
       // heartbeat takes its groups unconditionally here (both nodes started empty). If the
       // peer said it holds them, starting them too would run them twice: leave them there.
-      if ((st.otherHolds & FOREIGN) === 0) reqOurResources(o);
+      // A peer found dead meanwhile and not fenced yet may hold them too (it took them over
+      // while we were down): the takeover after its fence takes them (found by the fault
+      // campaign, seed 917: the settle started them while the fence hung).
+      if (fencing(st)) o.info('Local Resource acquisition waits for STONITH of the dead peer.');
+      else if ((st.otherHolds & FOREIGN) === 0) reqOurResources(o);
       else o.info('Local Resource acquisition completed. (none)');
       announce(o);
       if (keysOf(st, LOCAL).length === 0) initialDone(o, 'T_RESOURCES(us)');
@@ -1099,13 +1384,23 @@ function timers(o: Out): void {
     st.fenceRetry.delete(node);
     if (st.deadPeers.has(node)) schedule(o, { kind: 'fence', purpose: 'fence', node });
   }
-  // A group that failed to start here goes to the peer: a standby of its class.
+  // A group that failed to start here goes to the peer: a standby of its class. Groups of
+  // both classes due together make one request (two at once are answered in either order).
+  let handOver = 0;
   for (const [key, at] of st.handover) {
     if (o.now < at) continue;
     st.handover.delete(key);
     const g = st.cfg.groups.find((x) => x.key === key);
     if (!g || alivePeers(st).length === 0 || !nice(st)) continue;
-    requestStandby(o, g.node === st.cfg.localNode ? 'local' : 'foreign', 'start-failure');
+    handOver |= g.node === st.cfg.localNode ? LOCAL : FOREIGN;
+  }
+  if (handOver !== 0)
+    requestStandby(o, holdWord(handOver as Holdings) as 'all' | 'local' | 'foreign', 'start-failure');
+  recover(o);
+  for (const [key, at] of st.reask) {
+    if (o.now < at) continue;
+    st.reask.delete(key);
+    if (!st.shuttingDown && alivePeers(st).length > 0) askFor(o, key);
   }
   // Auto failback: give foreign groups back once their node is back and both are stable.
   if (st.failbackAtMs !== undefined && o.now >= st.failbackAtMs) {
@@ -1127,6 +1422,52 @@ function timers(o: Out): void {
   }
 }
 
+/**
+ * heartbeat v1 monitors no resource: a group whose start failed is stopped and, 30 s later,
+ * handed to the peer with hb_standby (ResourceManager's acquireresourcegroup); a stop that
+ * fails after HA_STOPRETRYMAX retries reboots the machine (RecoverFromFailedStop). tsbeat
+ * never reboots: the group stays here (`stuck`, never handed over while it may run). So that
+ * neither outcome is final once the agent works again, every such group is tried again: started
+ * (left to right, skipping what runs) if this node holds its class, as the protocol says it
+ * runs here; stopped if not. Only when nothing else is in flux, and again later until it works.
+ */
+function recover(o: Out): void {
+  const st = o.st;
+  const due = [...st.recover].filter(([, at]) => o.now >= at).map(([key]) => key);
+  if (due.length === 0) return;
+  const settled =
+    st.commUp &&
+    !st.shuttingDown &&
+    !st.shutdownQueued &&
+    !busy(st) &&
+    !st.standby &&
+    (st.rstate === 'stable' || !nice(st));
+  const later = o.now + opt(st, 'recoverRetryMs');
+  if (!settled) {
+    for (const key of due) st.recover.set(key, later);
+    return;
+  }
+  const start: string[] = [];
+  const stop: string[] = [];
+  for (const key of due) {
+    st.recover.set(key, later);
+    const g = st.cfg.groups.find((x) => x.key === key);
+    if (!g) continue;
+    // Legacy mode keeps no holdings: what this node last asked of the group says where it runs.
+    const cls = g.node === st.cfg.localNode ? LOCAL : FOREIGN;
+    const here = nice(st) ? (st.iHold & cls) !== 0 : st.intent.get(key) === 'run';
+    (here ? start : stop).push(key);
+  }
+  if (start.length > 0) {
+    o.info(`retrying the start of ${start.join(' ')} (its last start or stop failed here)`);
+    schedule(o, { kind: 'acquire', purpose: 'recoverAcquire', keys: start, skipIfKeyRunning: false });
+  }
+  if (stop.length > 0) {
+    o.info(`retrying the stop of ${stop.join(' ')} (it may still run here, and this node does not hold it)`);
+    schedule(o, { kind: 'release', purpose: 'recoverRelease', keys: stop });
+  }
+}
+
 function nextWake(st: OwnershipState): number {
   let at = Number.POSITIVE_INFINITY;
   if (st.rqstDelayAtMs !== undefined) at = Math.min(at, st.rqstDelayAtMs);
@@ -1134,6 +1475,8 @@ function nextWake(st: OwnershipState): number {
   if (st.failbackAtMs !== undefined) at = Math.min(at, st.failbackAtMs);
   for (const t of st.handover.values()) at = Math.min(at, t);
   for (const t of st.fenceRetry.values()) at = Math.min(at, t);
+  for (const t of st.recover.values()) at = Math.min(at, t);
+  for (const t of st.reask.values()) at = Math.min(at, t);
   return at;
 }
 

@@ -70,6 +70,8 @@ async function main(): Promise<number> {
     args.seed !== undefined ? [args.seed] : Array.from({ length: args.seeds }, (_, i) => args.first + i);
   const started = performance.now();
   let splitBrains = 0;
+  let stopFailures = 0;
+  let stopFailureSeeds = 0;
   let splitBrainSeeds = 0;
   let virtualMs = 0;
   let failures = 0;
@@ -78,6 +80,8 @@ async function main(): Promise<number> {
     virtualMs += r.virtualMs;
     splitBrains += r.splitBrains;
     if (r.splitBrains > 0) splitBrainSeeds++;
+    stopFailures += r.stopFailures;
+    if (r.stopFailures > 0) stopFailureSeeds++;
     if (args.trace) {
       process.stdout.write(`${r.trace.join('\n')}\n`);
     }
@@ -98,7 +102,7 @@ async function main(): Promise<number> {
   }
   const s = (performance.now() - started) / 1000;
   process.stdout.write(
-    `${seeds.length} seeds in ${s.toFixed(1)} s (${(seeds.length / s).toFixed(1)} seeds/s, ${(virtualMs / 1000 / s).toFixed(0)} virtual s per s): ${failures} violation(s); heartbeat split brain (no STONITH, cut apart) in ${splitBrainSeeds} seed(s), ${splitBrains} episode(s)\n`,
+    `${seeds.length} seeds in ${s.toFixed(1)} s (${(seeds.length / s).toFixed(1)} seeds/s, ${(virtualMs / 1000 / s).toFixed(0)} virtual s per s): ${failures} violation(s); heartbeat split brain (no STONITH, cut apart) in ${splitBrainSeeds} seed(s), ${splitBrains} episode(s); double run while a stop failed (heartbeat reboots, tsbeat retries) in ${stopFailureSeeds} seed(s), ${stopFailures} episode(s)\n`,
   );
   return failures > 0 ? 1 : 0;
 }

@@ -9,6 +9,7 @@
  *   start NODE | kill NODE [machine] | stop NODE | freeze NODE | thaw NODE
  *   standby NODE SET | takeover NODE SET          (SET: all local foreign failback)
  *   cut A B LINK [oneway] | heal A B LINK         (LINK: medium index)
+ *   agent NODE SPEC start-fails|stop-fails|hangs|works   the simulated agent of resource SPEC
  *   run MS        prints the resource-layer messages put on the wire meanwhile, and where
  *                 groups run at the end
  *   status        every node's view of every node, and its rscstatus
@@ -111,6 +112,16 @@ class Runner {
       case 'heal':
         this.s.cut(args[0]!, args[1]!, Number(args[2]), false);
         return 'ok';
+      case 'agent': {
+        const k = `${args[0]!}:${args[1]!}`;
+        for (const set of [this.s.failStart, this.s.failStop, this.s.hang]) set.delete(k);
+        const set = { 'start-fails': this.s.failStart, 'stop-fails': this.s.failStop, hangs: this.s.hang }[
+          args[2] as 'hangs'
+        ];
+        if (set) set.add(k);
+        else if (args[2] !== 'works') throw new Error(`agent: unknown behaviour "${args[2] ?? ''}"`);
+        return 'ok';
+      }
       case 'run': {
         await this.s.runFor(Number(args[0]));
         const trace = this.s.trace();

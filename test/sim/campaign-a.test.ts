@@ -2,8 +2,10 @@
  * The fault campaign over the production HaNode (src/sim/campaign.ts), seeds 1..500 of
  * the CI list (the other half runs in campaign-b.test.ts, so two workers share
  * them). Each seed draws a two-node cluster (media, auto_failback, STONITH, groups) and a
- * 40 s fault schedule, then checks after every step that no group runs twice (heartbeat's
- * split brain without STONITH counted apart), that no node declares a heard peer dead or keeps
+ * 40 s schedule of every fault kind (network, process, clock, fencing, agent failures and
+ * hangs, hb_standby/hb_takeover/tsbeat stop), then checks after every step that no group runs
+ * twice (heartbeat's split brain without STONITH, and a double run while a stop failed where
+ * heartbeat would reboot, counted apart), that no node declares a heard peer dead or keeps
  * a silent one alive, that frames leave in sequence order and no node throws; and, 90 s after
  * the faults stop, that every group runs on exactly one node and all views agree. A failure
  * prints the seed, the invariant, the end of the trace and the command that replays it.

@@ -263,7 +263,7 @@ describe('group machine, timed-out actions', () => {
     expect(h.calls).toEqual(['Dummy stop', 'Dummy stop', 'Dummy status']);
     expect(h.logs).not.toContain('error: Resource script for Dummy::svc probably not LSB-compliant.');
     expect(h.logs).toContain(
-      'crit: Resource STOP failure: Dummy::svc may still be running (its status could not be determined); group IPaddr2::10.0.0.1/24 stays on this node (heartbeat would reboot the machine; tsbeat waits for the operator)',
+      'crit: Resource STOP failure: Dummy::svc may still be running (its status could not be determined); group IPaddr2::10.0.0.1/24 stays on this node (heartbeat would reboot the machine; tsbeat tries again later)',
     );
     expect(h.actor.getSnapshot().context.stuckResource).toBe('Dummy::svc');
   });

@@ -257,6 +257,26 @@ describe('legacy mode (ip-request)', () => {
   });
 });
 
+describe('legacy mode: a group the peer cannot give back', () => {
+  it('an ip-request answered NO (the stop failed there) is not acquired (campaign seed 5996)', async () => {
+    const s = await pair('legacy');
+    s.kill('ra1', { machine: true });
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: [], ra2: ['A', 'B'] });
+    s.failStop.add('ra2:A');
+    await s.start('ra1');
+    await s.runFor(15_000);
+    expect(s.logOf('ra1')).toContain(
+      'ra2 keeps A (its stop failed there): not acquiring it; asking again later',
+    );
+    expect(s.where()).toEqual({ ra1: [], ra2: ['A', 'B'] });
+    // Once the stop works there, asking again 30 s later brings A home (seed 589).
+    s.failStop.delete('ra2:A');
+    await s.runFor(40_000);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
+  });
+});
+
 describe('failures', () => {
   it('a failed start stops the group and hands its class to the peer after 30 s', async () => {
     const s = sim('on');
@@ -291,6 +311,99 @@ describe('failures', () => {
     expect(s.where()['ra2']).toContain('B');
     expect(s.where()['ra1']).not.toContain('B');
     expect(s.logOf('ra2').join('\n')).toMatch(/shutdown aborted: B could not be stopped/);
+  });
+});
+
+describe('failures tried again (tsbeat: heartbeat reboots on a failed stop, never retries a start)', () => {
+  it('a lone node whose start failed starts the group again once its agent works', async () => {
+    const s = sim('on');
+    s.failStart.add('ra1:A');
+    await s.start('ra1');
+    await s.runFor(15_000);
+    expect(s.where()).toEqual({ ra1: ['B'], ra2: [] });
+    expect(s.logOf('ra1')).toContain('Giving up resources due to failure of A');
+    s.failStart.delete('ra1:A');
+    await s.runFor(70_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+    expect(s.logOf('ra1').join('\n')).toMatch(/retrying the start of A/);
+  });
+
+  it('a stop that hung (and finished late) leaves the group stuck; it is started again where its class is held', async () => {
+    const s = await pair('on');
+    s.hang.add('ra2:B');
+    s.shutdown('ra2');
+    await s.runFor(5_000);
+    expect(s.logOf('ra2').join('\n')).toMatch(/shutdown aborted: B could not be stopped/);
+    s.hang.delete('ra2:B');
+    await s.runFor(15_000);
+    // The hung stop did finish on the machine: B runs nowhere although ra2 holds it.
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: [] });
+    await s.runFor(30_000);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
+    expect(s.ha('ra2').ownership?.stuck.size).toBe(0);
+  });
+
+  it('a stuck mark ends with the next good start, so a later overlap is resolved (campaign seed 50)', async () => {
+    const s = await pair('on', 1, { media: ['eth0'] });
+    s.failStop.add('ra2:B');
+    s.standby('ra2', 'local');
+    await s.runFor(10_000);
+    expect([...(s.ha('ra2').ownership?.stuck ?? [])]).toEqual(['B']);
+    s.failStop.delete('ra2:B');
+    await s.runFor(40_000);
+    expect(s.ha('ra2').ownership?.stuck.size).toBe(0);
+    s.standby('ra2', 'local');
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+    s.cut('ra1', 'ra2', 0);
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: ['A', 'B'] });
+    s.cut('ra1', 'ra2', 0, false);
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
+  });
+
+  it("an aborted hb_standby all holds again only what it held, not the peer's groups (campaign seed 194)", async () => {
+    const s = await pair('on');
+    s.failStop.add('ra1:A');
+    s.standby('ra1', 'all');
+    await s.runFor(10_000);
+    expect(s.logOf('ra1').join('\n')).toMatch(/standby of \[all\] aborted: A could not be stopped/);
+    expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
+    expect([s.holds('ra1'), s.holds('ra2')]).toEqual(['local', 'local']);
+  });
+
+  it('a standby answered while its requester was frozen completes when the requester resumes (campaign seed 38)', async () => {
+    const s = await pair('on', 1, { stonith: true });
+    s.fenceWorks = false;
+    s.standby('ra1', 'local');
+    s.freeze('ra1');
+    await s.runFor(5_000);
+    expect(s.logOf('ra2')).toContain('Cancelling pending standby operation');
+    s.thaw('ra1');
+    await s.runFor(10_000);
+    expect(s.where()).toEqual({ ra1: [], ra2: ['A', 'B'] });
+    // Neither waits for the other any more (heartbeat's requester would wait an hour).
+    expect([s.rscstatus('ra1'), s.rscstatus('ra2')]).toEqual(['none', 'all']);
+  });
+});
+
+describe('STONITH before the start-up settle (campaign seed 917)', () => {
+  it('a peer found dead during the 10 s settle is fenced before this node takes even its own groups', async () => {
+    const s = sim('on', 1, { stonith: true });
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(1_000);
+    s.fenceHangs = true;
+    s.freeze('ra2');
+    await s.runFor(12_000);
+    expect(s.logOf('ra1')).toContain('Local Resource acquisition waits for STONITH of the dead peer.');
+    expect(s.where()['ra1']).toEqual([]);
+    s.fenceHangs = false;
+    await s.runFor(15_000);
+    expect(s.fenced.map((f) => f.node)).toContain('ra2');
+    expect(s.where()['ra1']).toEqual(['A', 'B']);
   });
 });
 
@@ -454,5 +567,49 @@ describe('shared storage without STONITH (beyond heartbeat)', () => {
     s.shutdown('ra2');
     await s.runFor(2_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
+  });
+});
+
+describe('late announcements (membership delivers frames as they come, like heartbeat)', () => {
+  it('a resource announcement older than one already taken changes nothing (campaign seed 158)', async () => {
+    const { createOwnership, ownershipStep } = await import('../../../src/resources/ownership.js');
+    const st = createOwnership({
+      localNode: 'ra1',
+      nodes: ['ra1', 'ra2'],
+      mode: 'on',
+      groups: [
+        { key: 'A', node: 'ra1' },
+        { key: 'B', node: 'ra2' },
+      ],
+      stonith: false,
+    });
+    ownershipStep(st, { kind: 'commUp' }, 0);
+    const announcement = (seq: number, hold: string, stable: boolean) =>
+      ({
+        kind: 'message',
+        from: 'ra2',
+        fields: {
+          t: 'resource',
+          rsc_hold: hold,
+          rtype: 'full',
+          isstable: stable ? '1' : '0',
+          hg: '10',
+          seq: seq.toString(16),
+        },
+      }) as const;
+    ownershipStep(st, announcement(0x21, 'local', false), 100);
+    const late = ownershipStep(st, announcement(0x20, 'all', true), 110);
+    expect(late.log.map((l) => l.msg)).toContain('late resource announcement from ra2 (seq 20) ignored');
+    expect(st.otherHolds).toBe(1);
+    expect(st.otherStableNow).toBe(false);
+    // A newer one is taken; so is one of a newer generation (the peer restarted).
+    ownershipStep(st, announcement(0x22, 'local', true), 120);
+    expect(st.otherStableNow).toBe(true);
+    ownershipStep(
+      st,
+      { kind: 'message', from: 'ra2', fields: { ...announcement(1, 'none', false).fields, hg: '11' } },
+      130,
+    );
+    expect(st.otherHolds).toBe(0);
   });
 });
