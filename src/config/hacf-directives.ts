@@ -126,8 +126,6 @@ export interface HaCfState {
    */
   readonly latchedPort: Partial<Record<'bcast' | 'ucast' | 'ucast6', { port: number; at: Pos }>>;
   latchedBaud: { baud: number; at: Pos } | undefined;
-  /** Lines that already got the "ping nodes not implemented" warning: one per line. */
-  readonly pingWarned: Set<number>;
 
   /** Values init_config() derives; set by the checks, read when the HaCf is built. */
   readonly derived: {
@@ -193,7 +191,6 @@ export function newHaCfState(file: string, localNode: string, defaultUdpPort: nu
     rtprioAt: undefined,
     latchedPort: {},
     latchedBaud: undefined,
-    pingWarned: new Set(),
     derived: {},
   };
 }
@@ -295,18 +292,6 @@ function intValue(
 
 function pacemakerOnly(s: HaCfState, name: string, at: Pos): void {
   warn(s, at, `${name} only matters to Pacemaker; tsbeat manages haresources itself and ignores it`);
-}
-
-/** Ping nodes: heartbeat watches them (for ipfail); tsbeat does not yet. One warning per line. */
-function pingNotImplemented(s: HaCfState, what: string, at: Pos): void {
-  if (s.pingWarned.has(at.line)) return;
-  s.pingWarned.add(at.line);
-  warn(
-    s,
-    at,
-    `${what}: tsbeat does not implement ping nodes yet; this line is ignored (nothing is pinged, no ping node appears in cl_status)`,
-    'heartbeat nodes of a mixed cluster still watch them; remove the line if every node runs tsbeat',
-  );
 }
 
 /**
@@ -471,7 +456,6 @@ const pingRecord: OptionDirective = {
     const kind = name as 'ping' | 'ping6';
     s.pingNodes.push({ kind, host: value });
     s.pingPos.push(at);
-    pingNotImplemented(s, kind, { line: at.line, col: 1 });
     return true;
   },
 };
@@ -586,6 +570,8 @@ const clientChildRecord: LineDirective = {
       args: toks.slice(2).map((t) => t.text),
     });
     s.clientPos.push(at);
+    // ipfail is built in (src/ping/ipfail.ts); other clients are not run yet.
+    if (/(^|\/)ipfail$/.test(command)) return;
     warn(s, at, `${name}: tsbeat does not run heartbeat API clients yet; "${command}" will not be started`);
   },
 };
@@ -710,8 +696,6 @@ export const DIRECTIVES = {
         noEffect: (s) => {
           if (s.deadpingAt && s.pingNodes.length === 0) {
             warn(s, s.deadpingAt, 'deadping has no effect: there are no ping nodes');
-          } else if (s.deadpingAt) {
-            warn(s, s.deadpingAt, 'deadping: tsbeat does not implement ping nodes yet, so it has no effect');
           }
         },
       },
@@ -1392,7 +1376,6 @@ export const DIRECTIVES = {
       if (toks.length === 1) return err(s, at, `ping_group ${toks[0]!.text}: no hosts given`);
       s.pingNodes.push({ kind: 'ping_group', name: toks[0]!.text, hosts: toks.slice(1).map((t) => t.text) });
       s.pingPos.push(at);
-      pingNotImplemented(s, `ping_group ${toks[0]!.text}`, at);
     },
   },
   stonith: {
@@ -1462,6 +1445,14 @@ export const DIRECTIVES = {
       if (!uids && !gids) return bad(`${client}: give uid= or gid=`);
       if (s.apiauth.some((a) => a.client === client)) return bad(`${client} is given twice`);
       s.apiauth.push({ client, uids: uids ?? [], gids: gids ?? [] });
+      if (client === 'ipfail') {
+        warn(
+          s,
+          at,
+          'apiauth ipfail: ipfail is built into tsbeat and uses no client API; this line has no effect',
+        );
+        return;
+      }
       if (client !== 'anon') {
         warn(
           s,

@@ -28,6 +28,10 @@ import { RejectedInput } from '../lib/rejected.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
 import { type Fencer, HaNode, type HaNodeResources } from '../node/ha-node.js';
 import { logMediumEvent } from '../node/words.js';
+import { IpfailDriver } from '../ping/ipfail-driver.js';
+import { ipfailSetup } from '../ping/ipfail-setup.js';
+import { ipv6Hosts, pingNodeSpecs } from '../ping/nodes.js';
+import { SystemPinger } from '../ping/pinger.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
 import { type DaemonFaults, daemonFaults } from './faults.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
@@ -151,8 +155,21 @@ export class Daemon {
       }
     }
 
+    // Ping nodes: the core judges them, the system `ping` sends the echoes (src/ping/).
+    const pingNodes = pingNodeSpecs(h.pingNodes, h.nodes);
+    if (pingNodes.length > 0) {
+      this.pinger = new SystemPinger({
+        onReply: (host) => this.node?.pingReply(host),
+        log: (level, msg) => log[level](msg),
+        replyTimeoutMs: Math.max(1000, h.keepaliveMs),
+        ipv6Hosts: ipv6Hosts(pingNodes),
+      });
+      log.info(`ping nodes: ${pingNodes.map((p) => p.name).join(' ')} (deadping ${h.deadpingMs} ms)`);
+    }
     this.node = new HaNode({
+      ...(this.pinger ? { pinger: this.pinger } : {}),
       membership: {
+        ...(pingNodes.length > 0 ? { pingNodes, deadpingMs: h.deadpingMs } : {}),
         localNode: config.localNode,
         nodes: h.nodes,
         links: h.media.map(linkName),
@@ -180,6 +197,12 @@ export class Daemon {
       ...(this.faults ? { faults: this.faults } : {}),
     });
     const node = this.node;
+    const ipfail = ipfailSetup(config);
+    if (ipfail && 'problem' in ipfail) log.error(`ipfail not started: ${ipfail.problem}`);
+    else if (ipfail) {
+      this.ipfail = new IpfailDriver({ node, clock: systemClock, cfg: ipfail.cfg, log: (l, m) => log[l](m) });
+      log.info(`ipfail: built in, watching ${pingNodes.length} ping node(s) against ${ipfail.cfg.peer}`);
+    }
     node.start();
 
     const view = new DaemonView(VERSION, config, this.node);
@@ -388,6 +411,8 @@ export class Daemon {
   }
 
   fencer: StonithFencer | undefined;
+  private pinger: SystemPinger | undefined;
+  private ipfail: IpfailDriver | undefined;
   private builtinAgents = false;
   /** Digests of ha.cf, authkeys and haresources as started, to tell what SIGHUP finds changed. */
   private configDigests: Record<ConfigFile, string> | undefined;
@@ -471,6 +496,8 @@ export class Daemon {
   private async closeAll(): Promise<void> {
     if (this.builtinAgents) shutdownBuiltinAgents();
     this.node?.stop();
+    this.pinger?.close();
+    this.ipfail?.stop();
     this.faults?.stop();
     await this.api?.close();
     await this.closeMedia();

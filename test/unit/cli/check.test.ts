@@ -227,14 +227,9 @@ describe('tsbeat check', () => {
 
   it.each([
     [
-      'ping node',
-      `${GOOD_HA_CF}ping 10.0.0.254\n`,
-      /ha\.cf:7:1: warning: ping: tsbeat does not implement ping nodes yet; this line is ignored/,
-    ],
-    [
       'apiauth for a client tsbeat does not have',
-      `${GOOD_HA_CF}apiauth ipfail uid=hacluster\n`,
-      /ha\.cf:7:1: warning: apiauth ipfail: tsbeat has no client API for "ipfail" yet/,
+      `${GOOD_HA_CF}apiauth ccm uid=hacluster\n`,
+      /ha\.cf:7:1: warning: apiauth ccm: tsbeat has no client API for "ccm" yet/,
     ],
     [
       'explicit realtime',

@@ -174,25 +174,12 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
   ['serial', 'serial /dev/ttyS0', { honoured: ['src/daemon/media-factory.ts', 'serialMedium'] }],
   ['mcast', 'mcast eth1 239.0.0.9 694 1 0', { honoured: ['src/daemon/media-factory.ts', 'udpMcast'] }],
   ['ucast', 'ucast eth1 10.0.0.2', { honoured: ['src/daemon/media-factory.ts', 'udpUcast'] }],
-  [
-    'ping',
-    'ping 10.0.0.254',
-    { warning: /^ha\.cf:6:1: warning: ping: tsbeat does not implement ping nodes yet; this line is ignored/ },
-  ],
-  [
-    'ping6',
-    'ping6 fe80::1',
-    {
-      warning: /^ha\.cf:6:1: warning: ping6: tsbeat does not implement ping nodes yet; this line is ignored/,
-    },
-  ],
+  ['ping', 'ping 10.0.0.254', { honoured: ['src/daemon/daemon.ts', 'pingNodeSpecs'] }],
+  ['ping6', 'ping6 fe80::1', { honoured: ['src/ping/nodes.ts', "'ping6'"] }],
   [
     'ping_group',
     'ping_group routers 10.0.0.253 10.0.0.254',
-    {
-      warning:
-        /^ha\.cf:6:1: warning: ping_group routers: tsbeat does not implement ping nodes yet; this line is ignored \(nothing is pinged, no ping node appears in cl_status\)/,
-    },
+    { honoured: ['src/ping/nodes.ts', "'ping_group'"] },
   ],
   [
     'mcast6',
@@ -217,17 +204,17 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
     'apiauth ipfail uid=hacluster',
     {
       warning:
-        /^ha\.cf:6:1: warning: apiauth ipfail: tsbeat has no client API for "ipfail" yet; only "anon" \(cl_status, hb_standby, hb_takeover\) is used$/,
+        /^ha\.cf:6:1: warning: apiauth ipfail: ipfail is built into tsbeat and uses no client API; this line has no effect$/,
     },
   ],
   [
     'respawn',
     'respawn hacluster /usr/lib/heartbeat/ipfail',
-    { warning: /^ha\.cf:6:1: warning: respawn: tsbeat does not run heartbeat API clients yet/ },
+    { honoured: ['src/ping/ipfail-setup.ts', 'isIpfailCommand'] },
   ],
   [
     'failfast',
-    'failfast hacluster /usr/lib/heartbeat/ipfail',
+    'failfast hacluster /usr/lib/heartbeat/ccm',
     { warning: /^ha\.cf:6:1: warning: failfast: tsbeat does not run heartbeat API clients yet/ },
   ],
 ];
@@ -286,13 +273,7 @@ describe('directive values that change the verdict', () => {
         /^ha\.cf:8:1: warning: compression bz2: .*from heartbeat nodes, which they send for every message above 8 KB/,
       ],
     ],
-    [
-      'ping 10.0.0.1 10.0.0.2\ndeadping 20',
-      [
-        /^ha\.cf:6:1: warning: ping: /,
-        /^ha\.cf:7:10: warning: deadping: tsbeat does not implement ping nodes yet/,
-      ],
-    ],
+    ['ping 10.0.0.1 10.0.0.2\ndeadping 20', []],
     ['apiauth anon gid=haclient', []],
     [
       'apiauth anon uid=alice,bob gid=ops,dba',
