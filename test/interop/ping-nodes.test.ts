@@ -7,6 +7,12 @@
  * again after node3 drops every echo request (nftables) and both daemons declared it dead.
  * This replaces the cl_status conformance check against a fake view
  * (test/unit/cli/cl_status.test.ts) with the daemon itself.
+ *
+ * Then the real ipfail (/usr/libexec/heartbeat/ipfail, respawned by heartbeat) against
+ * tsbeat's built-in one, over ipfail's own messages (num_ping_nodes, you_are_dead,
+ * abort_giveup, hbapi-clstat join): when the heartbeat node loses its ping node, the real
+ * ipfail gives its group to the tsbeat node; restored, it comes back (auto_failback on); when
+ * the tsbeat node loses it, tsbeat gives its group to the heartbeat node.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -18,7 +24,9 @@ import {
   haCf,
   startHeartbeat,
   startTsbeat,
+  testResourceScript,
   waitFor,
+  waitForLog,
 } from '../harness/index.js';
 
 let cluster: Cluster | undefined;
@@ -111,4 +119,82 @@ describe('ping nodes: real heartbeat 3.0.6 and tsbeat print the same', () => {
     }
     expect((await both(['hblinkstatus', ping, ping])).tsbeat.stdout).toBe('dead\n');
   }, 180_000);
+});
+
+/** The "router" drops (or again answers) echo requests from `from`. */
+async function cutPath(router: HarnessNode, from: HarnessNode, cut: boolean): Promise<void> {
+  if (cut) {
+    await router.exec(['nft', 'add', 'table', 'inet', 'tsbping']);
+    await router.exec([
+      'nft',
+      'add',
+      'chain',
+      'inet',
+      'tsbping',
+      'in',
+      '{ type filter hook input priority 0 ; }',
+    ]);
+    await router.execOk(
+      `nft add rule inet tsbping in ip saddr ${from.addr('eth0')} icmp type echo-request drop`.split(' '),
+    );
+  } else {
+    await router.execOk(['nft', 'flush', 'chain', 'inet', 'tsbping', 'in']);
+  }
+}
+
+async function where(nodes: readonly HarnessNode[]): Promise<string> {
+  const out: string[] = [];
+  for (const n of nodes)
+    for (const r of ['a1', 'b1'])
+      if ((await n.exec(['test', '-e', `/run/HarnessRes-${r}`])).code === 0) out.push(`${r}@${n.name}`);
+  return out.sort().join(' ');
+}
+
+describe('ipfail: the real one on heartbeat, the built-in one on tsbeat', () => {
+  it('each gives its group up when it alone loses the ping node, and takes it back after', async () => {
+    cluster = await createCluster({ nodes: 3 });
+    const [hb, ts, router] = cluster.nodes as [HarnessNode, HarnessNode, HarnessNode];
+    const ping = router.addr('eth0');
+    for (const n of [hb, ts]) {
+      n.writeHaD({
+        'ha.cf': haCf(n, {
+          nodes: [hb, ts],
+          media: ['bcast eth0'],
+          keepalive: 1,
+          deadtime: 5,
+          warntime: 3,
+          initdead: 10,
+          autoFailback: 'on',
+          extra: [`ping ${ping}`, 'deadping 4', 'respawn hacluster /usr/libexec/heartbeat/ipfail'],
+        }),
+        authkeys: authkeys('sha1', 'tsbeat-interop-ipfail'),
+        haresources: 'node1 HarnessRes::a1\nnode2 HarnessRes::b1\n',
+        'resource.d/HarnessRes': testResourceScript('HarnessRes'),
+      });
+    }
+    const pair = [hb, ts];
+    await startHeartbeat(hb);
+    await startTsbeat(ts, { args: ['--foreground'], env: tsbeatEnv(ts) });
+    const at = (want: string, ms: number) =>
+      waitFor(async () => (await where(pair)) === want, ms, {
+        description: `groups: ${want}`,
+        intervalMs: 300,
+      });
+    await at('a1@node1 b1@node2', 90_000);
+    // The real ipfail answered tsbeat's count (tsbeat asks at comm-up and when it joins).
+    await waitForLog(hb, /ipfail: \[\d+\]: info: Ping node count is balanced\./, 30_000);
+
+    // The heartbeat node loses its ping node: the real ipfail gives node1's group away.
+    await cutPath(router, hb, true);
+    await at('a1@node2 b1@node2', 40_000);
+    await cutPath(router, hb, false);
+    await at('a1@node1 b1@node2', 40_000);
+
+    // The tsbeat node loses it: tsbeat's ipfail gives node2's group to heartbeat.
+    await cutPath(router, ts, true);
+    await at('a1@node1 b1@node1', 40_000);
+    await waitForLog(ts, /ipfail: giving up all resources \(hb_standby all\)/, 5000);
+    await cutPath(router, ts, false);
+    await at('a1@node1 b1@node2', 40_000);
+  }, 300_000);
 });
