@@ -772,7 +772,6 @@ export const DIRECTIVES = {
         err(s, at, 'watchdog device given twice', 'keep one watchdog line');
         return false;
       }
-      warn(s, at, 'watchdog: tsbeat does not tickle a watchdog device yet; this line is ignored');
       s.watchdog = value;
       return true;
     },

@@ -33,6 +33,7 @@ import { ipfailSetup } from '../ping/ipfail-setup.js';
 import { ipv6Hosts, pingNodeSpecs } from '../ping/nodes.js';
 import { SystemPinger } from '../ping/pinger.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
+import { Watchdog, WatchdogOpenError } from '../watchdog/watchdog.js';
 import { type DaemonFaults, daemonFaults } from './faults.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLog, type Log } from './log.js';
@@ -134,6 +135,14 @@ export class Daemon {
     if (id.seed !== undefined) log.info(`uuid from node name ${config.localNode} (seed is ${id.seed})`);
     if (id.created) log.info('No uuid found for current node - generating a new uuid.');
 
+    if (h.watchdog !== undefined) {
+      try {
+        this.watchdog = Watchdog.open(h.watchdog, (level, msg) => log[level](msg));
+      } catch (e) {
+        if (e instanceof WatchdogOpenError) throw new Error(`${join(config.dir, 'ha.cf')}: ${e.message}`);
+        throw e;
+      }
+    }
     this.configDigests = await readConfigDigests(config.dir);
     this.runner = this.createRunner();
     await this.reconcile(this.runner);
@@ -166,8 +175,10 @@ export class Daemon {
       });
       log.info(`ping nodes: ${pingNodes.map((p) => p.name).join(' ')} (deadping ${h.deadpingMs} ms)`);
     }
+    const watchdog = this.watchdog;
     this.node = new HaNode({
       ...(this.pinger ? { pinger: this.pinger } : {}),
+      ...(watchdog ? { onHeartbeat: () => watchdog.tickle() } : {}),
       membership: {
         ...(pingNodes.length > 0 ? { pingNodes, deadpingMs: h.deadpingMs } : {}),
         localNode: config.localNode,
@@ -413,6 +424,7 @@ export class Daemon {
   fencer: StonithFencer | undefined;
   private pinger: SystemPinger | undefined;
   private ipfail: IpfailDriver | undefined;
+  private watchdog: Watchdog | undefined;
   private builtinAgents = false;
   /** Digests of ha.cf, authkeys and haresources as started, to tell what SIGHUP finds changed. */
   private configDigests: Record<ConfigFile, string> | undefined;
@@ -493,11 +505,13 @@ export class Daemon {
     this.node?.send(shutdoneMessage());
   }
 
-  private async closeAll(): Promise<void> {
+  /** `clean`: nothing may still run here (a graceful stop, or a failover that released all). */
+  private async closeAll(clean = true): Promise<void> {
     if (this.builtinAgents) shutdownBuiltinAgents();
     this.node?.stop();
     this.pinger?.close();
     this.ipfail?.stop();
+    this.watchdog?.close(clean);
     this.faults?.stop();
     await this.api?.close();
     await this.closeMedia();
@@ -584,7 +598,8 @@ export class Daemon {
       );
     }
     try {
-      await this.closeAll();
+      // A resource that would not stop: no magic close, so the watchdog reboots the machine.
+      await this.closeAll(released);
     } catch (e) {
       log.crit(`failover: cleanup failed: ${describeError(e)}`);
     }

@@ -135,6 +135,11 @@ export interface HaNodeOptions {
    * Absent: ping nodes are never probed (they go dead after deadping).
    */
   readonly pinger?: { probe(host: string): void };
+  /**
+   * Called once per heartbeat (status message) this node sends, from the loop that sends it:
+   * the watchdog's tickle, so a hung loop stops tickling (src/watchdog/).
+   */
+  readonly onHeartbeat?: () => void;
   readonly mutations?: HaNodeMutations;
 }
 
@@ -491,6 +496,8 @@ export class HaNode {
     const lateSends = this.opts.mutations?.listenersBeforeSends === true;
     // Frames first: they carry the seqs this step assigned.
     if (!lateSends) for (const o of out.send) this.transmit(o.msg);
+    const onHeartbeat = this.opts.onHeartbeat;
+    if (onHeartbeat && out.send.some((o) => !o.rexmit && getString(o.msg, 't') === 'status')) onHeartbeat();
     const pinger = this.opts.pinger;
     if (pinger) for (const h of out.probes) pinger.probe(h);
     this.schedule(out.wakeAtMs);

@@ -46,14 +46,7 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
     'deadping 20',
     { warning: /^ha\.cf:6:10: warning: deadping has no effect: there are no ping nodes$/ },
   ],
-  [
-    'watchdog',
-    'watchdog /dev/watchdog',
-    {
-      warning:
-        /^ha\.cf:6:10: warning: watchdog: tsbeat does not tickle a watchdog device yet; this line is ignored$/,
-    },
-  ],
+  ['watchdog', 'watchdog /dev/watchdog', { honoured: ['src/daemon/daemon.ts', 'Watchdog.open'] }],
   ['baud', 'baud 38400', { honoured: ['src/daemon/media-factory.ts', 'm.baud'] }],
   ['udpport', 'udpport 694', { honoured: ['src/daemon/media-factory.ts', 'm.port'] }],
   ['logfacility', 'logfacility daemon', { honoured: ['src/daemon/daemon.ts', 'h.logfacility'] }],
