@@ -570,9 +570,15 @@ const clientChildRecord: LineDirective = {
       args: toks.slice(2).map((t) => t.text),
     });
     s.clientPos.push(at);
-    // ipfail is built in (src/ping/ipfail.ts); other clients are not run yet.
-    if (/(^|\/)ipfail$/.test(command)) return;
-    warn(s, at, `${name}: tsbeat does not run heartbeat API clients yet; "${command}" will not be started`);
+    // ipfail is built in (src/ping/ipfail.ts); respawn runs the others (src/respawn/);
+    // failfast (reboot on an abnormal exit) is not run.
+    if (/(^|\/)ipfail$/.test(command) || name === 'respawn') return;
+    warn(
+      s,
+      at,
+      `${name}: tsbeat does not run failfast clients (their death would reboot the machine); "${command}" will not be started`,
+      `use "respawn ${toks[0]!.text} ${command}" to have it run and restarted`,
+    );
   },
 };
 

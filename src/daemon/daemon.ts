@@ -29,9 +29,11 @@ import { type Medium, MediumOpenError } from '../media/index.js';
 import { type Fencer, HaNode, type HaNodeResources } from '../node/ha-node.js';
 import { logMediumEvent } from '../node/words.js';
 import { IpfailDriver } from '../ping/ipfail-driver.js';
-import { ipfailSetup } from '../ping/ipfail-setup.js';
+import { ipfailSetup, isIpfailCommand } from '../ping/ipfail-setup.js';
 import { ipv6Hosts, pingNodeSpecs } from '../ping/nodes.js';
 import { SystemPinger } from '../ping/pinger.js';
+import { PeerClientTable } from '../respawn/client-table.js';
+import { ClientChildren } from '../respawn/respawn.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
 import { Watchdog, WatchdogOpenError } from '../watchdog/watchdog.js';
 import { type DaemonFaults, daemonFaults } from './faults.js';
@@ -215,9 +217,28 @@ export class Daemon {
       log.info(`ipfail: built in, watching ${pingNodes.length} ping node(s) against ${ipfail.cfg.peer}`);
     }
     node.start();
+    // respawn lines (ipfail is built in, above): started with the daemon, stopped first at shutdown.
+    const children = h.clientChildren.filter((c) => !c.failfast && !isIpfailCommand(c.command));
+    if (children.length > 0) {
+      this.clients = new ClientChildren({
+        children,
+        env: this.clientEnvironment(),
+        log: (level, msg) => log[level](msg),
+      });
+      this.clients.start();
+    }
+    const peerClients = new PeerClientTable(config.localNode);
+    node.onDeliver((d) => peerClients.delivered(d));
+    node.onEvent((e) => peerClients.event(e));
 
     const view = new DaemonView(VERSION, config, this.node);
     this.view = view;
+    view.clientStatusOf = (n, client) =>
+      n === config.localNode
+        ? (client === 'ipfail' && this.ipfail) || this.clients?.status(client) === 'online'
+          ? 'online'
+          : 'offline'
+        : peerClients.status(n, client);
     view.resources = {
       rscStatus: () => node.rscStatus(),
       groups: () => node.groups(),
@@ -425,6 +446,23 @@ export class Daemon {
   private pinger: SystemPinger | undefined;
   private ipfail: IpfailDriver | undefined;
   private watchdog: Watchdog | undefined;
+  private clients: ClientChildren | undefined;
+
+  /** What heartbeat's client children get: the environment of its scripts. */
+  private clientEnvironment(): Record<string, string> {
+    const { config } = this.opts;
+    const h = config.haCf;
+    return scriptEnvironment({
+      localNode: config.localNode,
+      dir: config.dir,
+      params: h.params,
+      env: h.env,
+      ...(h.logfile !== undefined ? { logfile: h.logfile } : {}),
+      ...(h.debugfile !== undefined ? { debugfile: h.debugfile } : {}),
+      ...(h.logfacility !== undefined ? { logfacility: h.logfacility } : {}),
+      niceFailback: h.autoFailback !== 'legacy',
+    });
+  }
   private builtinAgents = false;
   /** Digests of ha.cf, authkeys and haresources as started, to tell what SIGHUP finds changed. */
   private configDigests: Record<ConfigFile, string> | undefined;
@@ -485,9 +523,12 @@ export class Daemon {
   private async doStop(reason: string): Promise<boolean> {
     const log = this.log;
     log.info(`shutdown requested (${reason})`);
+    // Client children first, as heartbeat: nothing of theirs acts on a cluster going away.
+    await this.clients?.stop();
     if (this.node) {
       const done = await this.node.shutdown();
       if (!done) {
+        this.clients?.resume();
         this.stopping = undefined;
         return false;
       }
@@ -512,6 +553,7 @@ export class Daemon {
     this.pinger?.close();
     this.ipfail?.stop();
     this.watchdog?.close(clean);
+    await this.clients?.stop();
     this.faults?.stop();
     await this.api?.close();
     await this.closeMedia();

@@ -145,8 +145,11 @@ export class DaemonView implements ClusterView {
     return this.resources?.rscStatus() ?? 'none';
   }
 
-  clientStatus(): 'offline' {
-    return 'offline';
+  /** Set by the daemon: its respawned and built-in clients, and those the peers announced. */
+  clientStatusOf: ((node: string, client: string) => 'online' | 'offline') | undefined;
+
+  clientStatus(node: string, client: string): 'online' | 'offline' {
+    return this.clientStatusOf?.(node, client) ?? 'offline';
   }
 
   groups(): readonly GroupInfo[] {

@@ -208,7 +208,7 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
   [
     'failfast',
     'failfast hacluster /usr/lib/heartbeat/ccm',
-    { warning: /^ha\.cf:6:1: warning: failfast: tsbeat does not run heartbeat API clients yet/ },
+    { warning: /^ha\.cf:6:1: warning: failfast: tsbeat does not run failfast clients/ },
   ],
 ];
 
