@@ -363,7 +363,8 @@ export class SimCluster {
     });
     n.ha = ha;
     n.ipfail = undefined;
-    if (o.ipfail && this.groups.length > 0 && o.nodes.length === 2) {
+    // As the daemon (src/ping/ipfail-setup.ts): a pair with groups, not under auto_failback legacy.
+    if (o.ipfail && this.groups.length > 0 && o.nodes.length === 2 && o.mode !== 'legacy') {
       const keepaliveMs = o.keepaliveMs ?? 1000;
       n.ipfail = new IpfailDriver({
         node: ha,
