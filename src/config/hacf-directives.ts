@@ -4,6 +4,7 @@
 //
 // Pure: no file system, no network. hacf.ts walks the lines and calls these records.
 
+import { isIPv6 } from 'node:net';
 import { assert } from '../lib/assert.js';
 import type { Diagnostic } from '../lib/diagnostic.js';
 import { closest } from '../lib/suggest.js';
@@ -294,20 +295,6 @@ function pacemakerOnly(s: HaCfState, name: string, at: Pos): void {
   warn(s, at, `${name} only matters to Pacemaker; tsbeat manages haresources itself and ignores it`);
 }
 
-/**
- * heartbeat accepts IPv6 media; tsbeat cannot open them yet. The message is the one
- * `tsbeat start` gives (UnsupportedMediumError in daemon/media-factory.ts), so that check
- * and start agree.
- */
-function ipv6NotSupported(s: HaCfState, kind: 'mcast6' | 'ucast6', dev: string, at: Pos): void {
-  err(
-    s,
-    at,
-    `${kind} ${dev}: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast`,
-    'heartbeat 3.0.6 accepts this line, but tsbeat start would refuse it: replace it with an IPv4 medium',
-  );
-}
-
 function isIpv4(text: string): boolean {
   const parts = text.split('.');
   return parts.length === 4 && parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
@@ -507,7 +494,6 @@ const mcastRecord: LineDirective = {
         { kind: 'mcast6', dev: dev!, group, port: p.value, hops: t.value, loop: l.value === 1 },
         at,
       );
-      ipv6NotSupported(s, name, dev!, at);
     } else {
       addMedium(s, { kind: 'mcast', dev: dev!, group, port: p.value, ttl: t.value, loop: l.value === 1 }, at);
     }
@@ -544,7 +530,13 @@ const ucastRecord: LineDirective = {
         `add another "${kind} ${dev} PEER" line`,
       );
     addMedium(s, { kind, dev, peer, port: portFor(s, kind, at) }, at);
-    if (kind === 'ucast6') ipv6NotSupported(s, kind, dev, at);
+    if (kind === 'ucast6' && !isIPv6(peer))
+      err(
+        s,
+        at,
+        `ucast6 ${dev}: tsbeat needs the peer as an IPv6 address, not "${peer}"`,
+        `write the address, e.g. "ucast6 ${dev} fe80::2"`,
+      );
   },
 };
 

@@ -174,20 +174,12 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
     'ping_group routers 10.0.0.253 10.0.0.254',
     { honoured: ['src/ping/nodes.ts', "'ping_group'"] },
   ],
-  [
-    'mcast6',
-    'mcast6 eth0 ff02::1:2 694 1 0',
-    {
-      error:
-        /^ha\.cf:6:1: error: mcast6 eth0: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast \(heartbeat 3\.0\.6 accepts this line, but tsbeat start would refuse it/,
-    },
-  ],
+  ['mcast6', 'mcast6 eth0 ff02::1:2 694 1 0', { honoured: ['src/daemon/media-factory.ts', 'udpMcast6'] }],
   [
     'ucast6',
-    'ucast6 eth0 fe80::2',
+    'ucast6 eth0 node2',
     {
-      error:
-        /^ha\.cf:6:1: error: ucast6 eth0: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast/,
+      error: /^ha\.cf:6:1: error: ucast6 eth0: tsbeat needs the peer as an IPv6 address, not "node2"/,
     },
   ],
   ['stonith', 'stonith null /etc/ha.d/stonith.cfg', { honoured: ['src/daemon/daemon.ts', 'h.stonith'] }],
