@@ -525,6 +525,7 @@ export class Daemon {
     log.info(`shutdown requested (${reason})`);
     // Client children first, as heartbeat: nothing of theirs acts on a cluster going away.
     await this.clients?.stop();
+    this.ipfail?.leave();
     if (this.node) {
       const done = await this.node.shutdown();
       if (!done) {

@@ -59,10 +59,19 @@ export class IpfailDriver {
 
   /** Say our ipfail is here (heartbeat sends this when an API client signs on). */
   private join(): void {
+    this.announce('join');
+  }
+
+  /** Say our ipfail is gone (a clean stop: heartbeat sends this when a client signs off). */
+  leave(): void {
+    if (!this.stopped) this.announce('leave');
+  }
+
+  private announce(st: 'join' | 'leave'): void {
     this.post({
       fields: [
         stringField('t', 'hbapi-clstat'),
-        stringField('st', 'join'),
+        stringField('st', st),
         stringField('from_id', IPFAIL_CLIENT),
         stringField('info', 'tsbeat built-in ipfail'),
       ],
