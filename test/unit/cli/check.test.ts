@@ -51,6 +51,23 @@ describe('tsbeat check', () => {
     expect(r.stdout).toMatch(/declared dead 10s after its last heartbeat/);
   });
 
+  it('explains ping nodes, built-in ipfail, client programs and the watchdog', () => {
+    const r = check(
+      configDir({
+        haCf: `${GOOD_HA_CF}ping 10.0.0.254\ndeadping 20\nrespawn hacluster /usr/lib/heartbeat/ipfail\nwatchdog /dev/watchdog\n`,
+      }),
+    );
+    expect(r.code).toBe(0);
+    const text = r.stdout.replace(/\s+/g, ' ');
+    expect(text).toMatch(
+      /Ping nodes 10\.0\.0\.254: one ICMP echo per heartbeat, dead after 20s without an answer\./,
+    );
+    expect(text).toMatch(
+      /ipfail \(built in\): when this node sees fewer ping nodes than its peer it gives its groups up \(hb_standby all\), about 22s after losing them/,
+    );
+    expect(text).toMatch(/Watchdog \/dev\/watchdog: written with every heartbeat/);
+  });
+
   const huge = `# ${'x'.repeat(2 * 1024 * 1024)}\n`;
   it.each([
     [
