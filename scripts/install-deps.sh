@@ -7,7 +7,9 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-# Package scripts must never start services (heartbeat!) on this machine.
+# Package scripts must never start services (heartbeat, corosync!) on this machine.
+# corosync and crmsh are here for `corosync -t` and `crm configure load`, the checks of what
+# `tsbeat export pacemaker` writes.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
@@ -15,8 +17,13 @@ fi
 apt-get update
 apt-get install -y --no-install-recommends \
   heartbeat resource-agents cluster-glue pacemaker-cli-utils \
+  corosync crmsh \
   socat iproute2 iputils-arping iputils-ping tcpdump \
   man-db groff-base procps psmisc util-linux e2fsprogs kmod nftables
+# The Debian package's test (test/integ/package.test.ts) builds its clean root from installed
+# packages: systemd (systemd-analyze verify), man-db (the unit's man pages), logrotate (the
+# package's rotation file), and dpkg-deb, zstd to build it.
+apt-get install -y --no-install-recommends systemd logrotate dpkg zstd
 # The project's qemu VM (scripts/vm-run) for what this host's kernel lacks (IPVS, DRBD 8.4,
 # netem): qemu with software emulation, and the tools copied into the guest.
 apt-get install -y --no-install-recommends \

@@ -44,6 +44,10 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     summary: 'install the resource agents for OCF managers (/usr/lib/ocf/resource.d/tsbeat)',
     load: () => import('./install-agents.js'),
   },
+  export: {
+    summary: 'turn /etc/ha.d into a Pacemaker CIB and a corosync.conf, with a migration report',
+    load: () => import('./export.js'),
+  },
   fence: {
     summary: 'check the STONITH device (status, hosts; optionally a real reset)',
     load: () => import('./fence.js'),

@@ -401,10 +401,13 @@ export class FileSink implements LineSink {
       return;
     }
     const code = err.code ?? '';
-    // A full disk or a slow reader heals in place; anything else (EPIPE, EIO, EBADF) may have
+    // A full disk or a slow reader heals in place. So does a FIFO whose reader went away (EPIPE):
+    // closing our end would make the kernel discard what the pipe still holds, lines already
+    // counted as written, while this fd reaches the next reader that opens the FIFO (a FIFO
+    // replaced by another file is caught by checkRotation). Anything else (EIO, EBADF) may have
     // broken this fd, so the next attempt opens the path again.
-    if (op === 'write' && !['EAGAIN', 'EWOULDBLOCK', 'ENOSPC', 'EDQUOT', 'EFBIG', 'EINTR'].includes(code))
-      this.reopenWanted = true;
+    const heals = ['EAGAIN', 'EWOULDBLOCK', 'ENOSPC', 'EDQUOT', 'EFBIG', 'EINTR', 'EPIPE'];
+    if (op === 'write' && !heals.includes(code)) this.reopenWanted = true;
     const first = code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR' ? 20 : 100;
     this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs === 0 ? first : this.backoffMs * 2);
     this.retry = setTimeout(() => {

@@ -53,6 +53,18 @@ function quiet(cmd: string, args: string[]): void {
   }
 }
 
+/**
+ * SIGKILL a process we started, if it is still there. Not through kill(1): procps is not in a
+ * minimal Debian 12 root, where the packaged `tsbeat demo` must work too.
+ */
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 export class LocalPair {
   readonly root: string;
   readonly nodes: readonly [PairNode, PairNode];
@@ -143,7 +155,7 @@ export class LocalPair {
 
   /** SIGKILL the daemon and forget its service and address (the machine "crashed"). */
   crash(n: PairNode): void {
-    if (n.proc?.pid) quiet('kill', ['-KILL', String(n.proc.pid)]);
+    if (n.proc?.pid) killQuietly(n.proc.pid);
     for (const svc of ['web', 'db']) rmSync(join(this.root, `running-${n.name}-${svc}`), { force: true });
     quiet('ip', ['-n', n.ns, 'addr', 'del', `${PAIR_VIP}/24`, 'dev', 'eth0']);
   }
@@ -224,7 +236,7 @@ export class LocalPair {
 
   destroy(): void {
     for (const n of this.nodes) {
-      if (n.proc?.pid && n.proc.exitCode === null) quiet('kill', ['-KILL', String(n.proc.pid)]);
+      if (n.proc?.pid && n.proc.exitCode === null) killQuietly(n.proc.pid);
       quiet('ip', ['netns', 'del', n.ns]);
     }
     rmSync(this.root, { recursive: true, force: true });

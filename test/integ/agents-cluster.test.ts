@@ -229,6 +229,10 @@ it('starts in order, fails over after fencing, fails back through a busy-unmount
   const calls = readFileSync(join(stonith, 'calls.log'), 'utf8');
   expect(calls).toMatch(/ node2 reset node1/);
   expect(srvMount(a)).toBeUndefined();
+  // /srv is mounted by the group's second resource: wait for the last one's start before the order.
+  await waitFor(() => startOrder(readLog(b, markB)).length >= 4, 60_000, {
+    description: 'the whole group started on node2',
+  });
   const afterFailover = readLog(b, markB);
   expect(startOrder(afterFailover)).toEqual([
     'start drbddisk',

@@ -58,8 +58,11 @@ function configure(nodes: readonly HarnessNode[], keys: (n: HarnessNode) => stri
         nodes,
         media: ['mcast eth0 239.77.2.1 694 1 0'],
         keepalive: 1,
-        deadtime: 4,
-        warntime: 2,
+        // 2.5 s of 100% loss plus up to a keepalive before it and the time to set and clear the
+        // loss (processes spawned on a loaded machine) must stay well under deadtime: a death
+        // here would be the test's own doing, not a retransmission failure.
+        deadtime: 8,
+        warntime: 4,
         initdead: 10,
       }),
       authkeys: keys(n),

@@ -20,6 +20,8 @@ export interface ChildResult {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
+  /** What it printed on stderr, when runNode owned its stderr (default stdio): for failure messages. */
+  readonly stderr: string;
   /** performance.now() when the last stdout chunk and the exit arrived. */
   readonly lastOutputAt: number;
   readonly exitedAt: number;
@@ -53,6 +55,12 @@ export function runNode(
     stdout += d;
     lastOutputAt = performance.now();
   });
+  // Read only a stderr no test asked for: one left unread would stall a chatty child.
+  let stderr = '';
+  if (opts.stdio === undefined)
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
   let killed = false;
   const timer = setTimeout(() => {
     killed = true;
@@ -63,7 +71,7 @@ export function runNode(
       clearTimeout(timer);
       const exitedAt = performance.now();
       // stdout may still hold the last bytes: wait for its end before resolving.
-      const finish = () => resolve({ code, signal, stdout, lastOutputAt, exitedAt, killed });
+      const finish = () => resolve({ code, signal, stdout, stderr, lastOutputAt, exitedAt, killed });
       if (child.stdout && !child.stdout.readableEnded) child.stdout.once('end', finish);
       else finish();
     });

@@ -19,13 +19,20 @@ import {
   mkdtempSync,
   openSync,
   readFileSync,
+  readSync,
   renameSync,
   rmSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileSink, type SinkStats, SyslogSink } from '../../../src/daemon/log-writer.js';
+import {
+  DROP_NOTE_INTERVAL_MS,
+  FileSink,
+  type SinkStats,
+  SyslogSink,
+} from '../../../src/daemon/log-writer.js';
 import { DIST_LOG, lastJson, runNode } from './child.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tsbeat-logw-'));
@@ -39,6 +46,11 @@ const mkfifo = (name: string): string => {
   return p;
 };
 const note = (text: string): string => `NOTE ${text}\n`;
+// A blocked log write holds the event loop for good (a FIFO nobody reads blocks open(2) and
+// write(2) forever); these bounds only tell "never blocked" from "a loaded 2-core machine was
+// slow", so they are generous on purpose. Speed itself is measured by `npm run bench -- log`.
+const LAG_MS = 8000;
+const EXIT_GAP_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until<T>(f: () => T | undefined | false, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;
@@ -50,6 +62,44 @@ async function until<T>(f: () => T | undefined | false, ms: number, what: string
   }
 }
 const read = (p: string): string => (existsSync(p) ? readFileSync(p, 'utf8') : '');
+const numberedLine = (i: number): string => `line ${String(i).padStart(5, '0')} ${'y'.repeat(80)}\n`;
+/** What a non-blocking pipe fd holds right now. */
+function readNow(fd: number): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(65_536);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') break;
+      throw e;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+/** Exactly n bytes that are already in the pipe. */
+function readExactly(fd: number, n: number): string {
+  const buf = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) got += readSync(fd, buf, got, n - got, null);
+  return buf.toString('utf8');
+}
+/** Fill a pipe through a non-blocking fd of it until it takes no more; how many bytes went in. */
+function fillPipe(fd: number): number {
+  const page = Buffer.alloc(4096, 'j');
+  let n = 0;
+  for (;;) {
+    try {
+      n += writeSync(fd, page);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') return n;
+      throw e;
+    }
+  }
+}
 
 /** `cat FIFO > OUT` as the FIFO's reader; resolves once cat ended (every writer closed). */
 function drain(fifo: string, out: string): { pid: number; ended: Promise<void> } {
@@ -74,7 +124,10 @@ for (let i = 0; i < ${n}; i++) {
   log.info('line ' + i + ' of the log-writer test, long enough to look like a real heartbeat log line');
   if (i % 500 === 499) await new Promise((r) => setImmediate(r));
 }
-await new Promise((r) => setTimeout(r, 300));
+// Wait for the writers to settle (an error met, or everything written) rather than a fixed time:
+// under load the first open or the write that fills the pipe can take longer than any guess.
+const settled = () => log.stats().every((s) => s.lastError !== undefined || s.queuedLines === 0);
+for (const end = Date.now() + 20000; !settled() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
 h.disable();
 process.stdout.write(JSON.stringify({ maxLagMs: h.max / 1e6, stats: log.stats() }) + '\\n');
 log.close();
@@ -168,8 +221,8 @@ describe('FileSink', () => {
     const s = new FileSink({ path: fifo, noteLine: note, limits: { maxQueueLines: 100 } });
     const t0 = performance.now();
     for (let i = 0; i < 1000; i++) s.push(`line ${i}\n`);
-    expect(performance.now() - t0).toBeLessThan(1000);
-    await until(() => s.stats().lastError, 5000, 'the first open to fail');
+    expect(performance.now() - t0).toBeLessThan(LAG_MS);
+    await until(() => s.stats().lastError, 20_000, 'the first open to fail');
     expect(s.stats()).toMatchObject({
       queuedLines: 100,
       droppedLines: 900,
@@ -179,7 +232,7 @@ describe('FileSink', () => {
     });
     const t1 = performance.now();
     expect(await s.flush(200)).toBe(false);
-    expect(performance.now() - t1).toBeLessThan(2000);
+    expect(performance.now() - t1).toBeLessThan(EXIT_GAP_MS);
 
     const out = fresh('noreader.out');
     const reader = drain(fifo, out);
@@ -201,42 +254,166 @@ describe('FileSink', () => {
 
   it('a FIFO whose reader stopped reading: fills the pipe, then drops with EAGAIN, and resumes in order', async () => {
     const fifo = mkfifo('stalled.fifo');
-    // Held open for reading (O_RDWR never blocks on a FIFO) and never read.
-    const holder = openSync(fifo, constants.O_RDWR);
-    const s = new FileSink({ path: fifo, noteLine: note, limits: { maxQueueLines: 1000 } });
-    const line = (i: number) => `line ${String(i).padStart(5, '0')} ${'y'.repeat(80)}\n`;
-    let pushed = 0;
-    for (let b = 0; b < 20; b++) {
-      for (let i = 0; i < 500; i++) s.push(line(pushed++));
-      await sleep(5);
-    }
-    await until(() => s.stats().lastError, 5000, 'EAGAIN');
-    const st = s.stats();
-    expect(st.lastError).toBe('the reader does not keep up (EAGAIN)');
-    expect(st.ok).toBe(false);
-    // A pipe holds 64 KiB: about 700 of these 92-byte lines, then nothing more goes in.
-    expect(st.writtenLines).toBeGreaterThan(0);
-    expect(st.writtenLines).toBeLessThan(1000);
-    expect(st.queuedLines).toBe(1000);
-    expect(st.writtenLines + st.queuedLines + st.droppedLines).toBe(pushed);
+    const reader = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      const s = new FileSink({ path: fifo, noteLine: note, limits: { maxQueueLines: 1000 } });
+      const accepted: number[] = [];
+      let pushed = 0;
+      const push = (n: number): void => {
+        for (let i = 0; i < n; i++, pushed++) if (s.push(numberedLine(pushed))) accepted.push(pushed);
+      };
+      // Fill the pipe without ever filling the queue: how many lines the sink writes between two
+      // bursts depends on the machine's load, and a queue that overflows before the pipe is full
+      // drops lines for "queue full", not EAGAIN (the next test pins that case down).
+      while (!s.stats().lastError && pushed < 5000) {
+        push(100);
+        await until(
+          () => s.stats().queuedLines === 0 || s.stats().lastError,
+          20_000,
+          'a chunk written or EAGAIN',
+        );
+      }
+      expect(s.stats()).toMatchObject({ lastError: 'the reader does not keep up (EAGAIN)', droppedLines: 0 });
+      // Nobody reads, so nothing more is written: the queue fills, then the newest lines are dropped.
+      while (pushed < 10_000) {
+        push(500);
+        await sleep(5);
+      }
+      const st = s.stats();
+      expect(st.ok).toBe(false);
+      // A pipe holds 64 KiB: about 700 of these 92-byte lines, then nothing more goes in.
+      expect(st.writtenLines).toBeGreaterThan(0);
+      expect(st.writtenLines).toBeLessThan(1000);
+      expect(st.queuedLines).toBe(1000);
+      expect(st.writtenLines + st.queuedLines + st.droppedLines).toBe(pushed);
+      expect(accepted).toEqual(Array.from({ length: st.writtenLines + 1000 }, (_, i) => i));
 
-    const out = fresh('stalled.out');
-    const reader = drain(fifo, out);
-    await sleep(100);
-    closeSync(holder);
-    await until(() => s.stats().queuedLines === 0, 10_000, 'the queue to drain');
-    s.push('after\n');
-    expect(await s.flush(10_000)).toBe(true);
-    s.close();
-    await reader.ended;
-    const lines = read(out).trimEnd().split('\n');
-    const numbered = lines.filter((l) => l.startsWith('line ')).map((l) => Number(l.slice(5, 10)));
-    // In order, without holes up to the gap: what was written plus what was queued.
-    expect(numbered).toEqual(Array.from({ length: st.writtenLines + 1000 }, (_, i) => i));
-    expect(lines.at(-2)).toBe(
-      `NOTE ${st.droppedLines} log lines dropped: ${fifo}: the reader does not keep up (EAGAIN)`,
+      // The reader reads again.
+      let text = '';
+      await until(
+        () => {
+          text += readNow(reader);
+          return s.stats().queuedLines === 0;
+        },
+        20_000,
+        'the queue to drain',
+      );
+      s.push('after\n');
+      expect(await s.flush(20_000)).toBe(true);
+      s.close();
+      text += readNow(reader);
+      const lines = text.trimEnd().split('\n');
+      const numbered = lines.filter((l) => l.startsWith('line ')).map((l) => Number(l.slice(5, 10)));
+      // Every accepted line, in order, without holes: what was written plus what was queued.
+      expect(numbered).toEqual(accepted);
+      expect(lines.slice(numbered.length)).toEqual([
+        `NOTE ${st.droppedLines} log lines dropped: ${fifo}: the reader does not keep up (EAGAIN)`,
+        'after',
+      ]);
+      expect(s.stats()).toMatchObject({
+        ok: true,
+        writtenLines: accepted.length + 1,
+        droppedLines: st.droppedLines,
+      });
+    } finally {
+      closeSync(reader);
+    }
+  });
+
+  it('a FIFO whose reader falls behind and catches up: drops the newest while full, takes lines again, in order, a note at each gap', async () => {
+    const fifo = mkfifo('behind.fifo');
+    const reader = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      // The pipe starts full of the reader's own bytes: the sink can write nothing until the test
+      // reads them, so what the sink can write when is the test's choice, whatever the load.
+      const junk = fillPipe(reader);
+      let now = 1_000_000;
+      const s = new FileSink({ path: fifo, noteLine: note, limits: { maxQueueLines: 1000 }, now: () => now });
+      const accepted: number[] = [];
+      let pushed = 0;
+      const push = (n: number): void => {
+        for (let i = 0; i < n; i++, pushed++) if (s.push(numberedLine(pushed))) accepted.push(pushed);
+      };
+      push(1000);
+      await until(() => s.stats().lastError, 20_000, 'EAGAIN');
+      push(500);
+      expect(s.stats()).toMatchObject({ writtenLines: 0, queuedLines: 1000, droppedLines: 500, ok: false });
+
+      // The reader takes its own bytes: the sink fills the pipe again, and stops at EAGAIN.
+      expect(readExactly(reader, junk)).toBe('j'.repeat(junk));
+      await until(() => s.stats().writtenLines > 0 && !s.stats().ok, 20_000, 'the pipe to fill again');
+      const w = s.stats().writtenLines;
+      expect(w).toBeLessThan(1000);
+      push(1000);
+      expect(s.stats()).toMatchObject({ writtenLines: w, queuedLines: 1000, droppedLines: 500 + 1000 - w });
+
+      now += DROP_NOTE_INTERVAL_MS;
+      let text = '';
+      await until(
+        () => {
+          text += readNow(reader);
+          return s.stats().queuedLines === 0;
+        },
+        20_000,
+        'the queue to drain',
+      );
+      s.push('after\n');
+      expect(await s.flush(20_000)).toBe(true);
+      s.close();
+      text += readNow(reader);
+      const range = (from: number, n: number): string[] =>
+        Array.from({ length: n }, (_, i) => numberedLine(from + i).trimEnd());
+      const why = `${fifo}: the reader does not keep up (EAGAIN)`;
+      expect(text.trimEnd().split('\n')).toEqual([
+        ...range(0, 1000),
+        `NOTE 500 log lines dropped: ${why}`,
+        ...range(1500, w),
+        `NOTE ${1000 - w} log lines dropped: ${why}`,
+        'after',
+      ]);
+      expect(s.stats()).toMatchObject({ ok: true, writtenLines: 1000 + w + 1, droppedLines: 1500 - w });
+    } finally {
+      closeSync(reader);
+    }
+  });
+
+  it('a FIFO whose reader went away (EPIPE): what is already in the pipe reaches the next reader', async () => {
+    const fifo = mkfifo('epipe.fifo');
+    const first = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    const s = new FileSink({ path: fifo, noteLine: note, limits: { maxQueueLines: 1000 } });
+    for (let i = 0; i < 1000; i++) s.push(numberedLine(i));
+    await until(() => s.stats().lastError, 20_000, 'EAGAIN');
+    const inPipe = s.stats().writtenLines;
+    expect(inPipe).toBeGreaterThan(0);
+    // The reader dies without reading what the pipe holds.
+    closeSync(first);
+    const epipe = await until(
+      () => s.stats().lastError === 'the reader went away (EPIPE)' && s.stats().lastErrorAtMs,
+      20_000,
+      'EPIPE',
     );
-    expect(lines.at(-1)).toBe('after');
+    // Let the sink try again with nobody reading (if it closed its end now, the kernel would
+    // throw away the lines in the pipe, already counted as written).
+    await until(() => s.stats().lastErrorAtMs! > epipe, 20_000, 'a second attempt');
+    const next = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      let text = '';
+      await until(
+        () => {
+          text += readNow(next);
+          return s.stats().queuedLines === 0;
+        },
+        20_000,
+        'the queue to drain',
+      );
+      expect(await s.flush(20_000)).toBe(true);
+      s.close();
+      text += readNow(next);
+      expect(text).toBe(Array.from({ length: 1000 }, (_, i) => numberedLine(i)).join(''));
+      expect(s.stats()).toMatchObject({ ok: true, writtenLines: 1000, droppedLines: 0 });
+    } finally {
+      closeSync(next);
+    }
   });
 
   it('reopens the path when logrotate moved the file away', async () => {
@@ -247,7 +424,7 @@ describe('FileSink', () => {
     await s.flush(10_000);
     renameSync(f, `${f}.1`);
     s.checkRotation();
-    await until(() => rotated === 1, 5000, 'the rotation to be noticed');
+    await until(() => rotated === 1, 20_000, 'the rotation to be noticed');
     s.push('after\n');
     await s.flush(10_000);
     s.close();
@@ -281,7 +458,7 @@ describe('FileSink', () => {
     const fifo = mkfifo('close.fifo');
     const t = new FileSink({ path: fifo, noteLine: note });
     for (let i = 0; i < 10; i++) t.push(`x ${i}\n`);
-    await until(() => t.stats().lastError, 5000, 'ENXIO');
+    await until(() => t.stats().lastError, 20_000, 'ENXIO');
     t.close();
     expect(t.stats()).toMatchObject({ queuedLines: 0, droppedLines: 10 });
   });
@@ -298,14 +475,14 @@ describe('no destination can hold the process (child processes, dist/)', () => {
     );
     const r = await run.done;
     expect(r.killed).toBe(false);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const rep = lastJson<ChildReport>(r.stdout);
-    expect(rep.maxLagMs).toBeLessThan(1000);
+    expect(rep.maxLagMs).toBeLessThan(LAG_MS);
     for (const st of rep.stats) {
       expect(st).toMatchObject({ queuedLines: 1000, droppedLines: 9000, writtenLines: 0, ok: false });
       expect(st.lastError).toContain('ENXIO');
     }
-    expect(r.exitedAt - r.lastOutputAt).toBeLessThan(2000);
+    expect(r.exitedAt - r.lastOutputAt).toBeLessThan(EXIT_GAP_MS);
   });
 
   it('logfile on a FIFO whose reader never reads: no event-loop delay, every line written or counted, exits at once', async () => {
@@ -317,13 +494,14 @@ describe('no destination can hold the process (child processes, dist/)', () => {
       );
       const r = await run.done;
       expect(r.killed).toBe(false);
+      expect(r.code, r.stderr).toBe(0);
       const rep = lastJson<ChildReport>(r.stdout);
-      expect(rep.maxLagMs).toBeLessThan(1000);
+      expect(rep.maxLagMs).toBeLessThan(LAG_MS);
       const st = rep.stats[0]!;
       expect(st.lastError).toContain('EAGAIN');
       expect(st.writtenLines).toBeGreaterThan(0);
       expect(st.writtenLines + st.queuedLines + st.droppedLines).toBe(10_000);
-      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(2000);
+      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(EXIT_GAP_MS);
     } finally {
       closeSync(holder);
     }
@@ -341,13 +519,13 @@ describe('no destination can hold the process (child processes, dist/)', () => {
       const r = await run.done;
       expect(r.killed).toBe(false);
       const rep = lastJson<ChildReport>(r.stdout);
-      expect(rep.maxLagMs).toBeLessThan(1000);
+      expect(rep.maxLagMs).toBeLessThan(LAG_MS);
       const st = rep.stats[0]!;
       expect(st.file).toBe('stderr');
       expect(st.queuedBytes).toBeLessThanOrEqual(65536);
       expect(st.droppedLines).toBeGreaterThan(0);
       expect(st.writtenLines + st.queuedLines + st.droppedLines).toBe(10_000);
-      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(2000);
+      expect(r.exitedAt - r.lastOutputAt).toBeLessThan(EXIT_GAP_MS);
     } finally {
       closeSync(holder);
     }
@@ -429,7 +607,7 @@ log.close();
     });
     const r = await run.done;
     expect(r.killed).toBe(false);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const rep = lastJson<{
       full: SinkStats;
       flushed: boolean;
@@ -445,7 +623,7 @@ log.close();
       lastError: 'no space left on device (ENOSPC)',
     });
     expect(rep.flushed).toBe(true);
-    expect(rep.maxLagMs).toBeLessThan(1000);
+    expect(rep.maxLagMs).toBeLessThan(LAG_MS);
     const lines = rep.text.trimEnd().split('\n');
     expect(lines).toHaveLength(502);
     expect(lines[499]).toMatch(/ info: line 499$/);
@@ -478,7 +656,7 @@ describe('SyslogSink (logger(1) stand-ins)', () => {
     expect(st.droppedLines).toBeGreaterThan(0);
     const t = performance.now();
     expect(await s.flush(200)).toBe(false);
-    expect(performance.now() - t).toBeLessThan(2000);
+    expect(performance.now() - t).toBeLessThan(EXIT_GAP_MS);
     s.close();
   });
 
@@ -490,12 +668,12 @@ describe('SyslogSink (logger(1) stand-ins)', () => {
       noteLine: note,
       respawnMs: 200,
     });
-    await until(() => s.stats().lastError, 5000, 'the stand-in to exit');
+    await until(() => s.stats().lastError, 20_000, 'the stand-in to exit');
     expect(s.stats().lastError).toBe('sh exited (status 3)');
     expect(s.push('lost\n')).toBe(false);
     await sleep(300);
     s.push('again\n');
-    await until(() => read(count).split('\n').length >= 3, 5000, 'a second start');
+    await until(() => read(count).split('\n').length >= 3, 20_000, 'a second start');
     s.close();
     expect(s.stats().droppedLines).toBeGreaterThanOrEqual(1);
   });

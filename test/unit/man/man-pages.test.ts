@@ -8,7 +8,7 @@
  * tagged entry for every directive the parser accepts (KNOWN_DIRECTIVES) and no entry for
  * a directive that does not exist, and that tsbeat(8) documents every option of `tsbeat
  * check` (long and short form together, as CHECK_USAGE pairs them) and of `tsbeat wire
- * decode`, and no option that neither command has. It needs man-db and groff-base
+ * decode` and `tsbeat export pacemaker`, and no option that none of the commands has. It needs man-db and groff-base
  * (scripts/install-deps.sh installs them).
  */
 import { spawnSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CHECK_USAGE } from '../../../src/cli/check.js';
 import { START_USAGE, STOP_USAGE } from '../../../src/cli/daemon-cmds.js';
+import { EXPORT_USAGE } from '../../../src/cli/export.js';
 import { FENCE_USAGE } from '../../../src/cli/fence.js';
 import { INSTALL_AGENTS_USAGE } from '../../../src/cli/install-agents.js';
 import { WIRE_USAGE } from '../../../src/cli/wire.js';
@@ -94,6 +95,7 @@ describe('man pages', () => {
   it('are all there', () => {
     expect(PAGES).toEqual([
       'authkeys.5',
+      'check_tsbeat.8',
       'cl_status.1',
       'ha.cf.5',
       'haresources.5',
@@ -233,6 +235,19 @@ describe('tsbeat(8) and the commands agree', () => {
     }
   });
 
+  it('documents every option of tsbeat export pacemaker, with its short form', () => {
+    const exportTags = outerTags(sectionLines(text, 'TSBEAT EXPORT PACEMAKER')).map(plain);
+    const options = usageOptions(EXPORT_USAGE);
+    expect(options.map(([long]) => long)).toEqual(
+      expect.arrayContaining(['--config', '--out', '--format', '--provider', '--service', '--help']),
+    );
+    for (const [long, short] of options) {
+      const tag = exportTags.find((t) => t.split(/[\s,]+/).includes(long));
+      expect(tag, `no .TP entry for ${long}`).toBeDefined();
+      if (short) expect(tag!.split(/[\s,]+/)).toContain(short);
+    }
+  });
+
   it('documents no option that does not exist', () => {
     // --version is handled by the dispatcher (src/cli/tsbeat.ts), which runs on import.
     const known = new Set(
@@ -243,6 +258,7 @@ describe('tsbeat(8) and the commands agree', () => {
         ...STOP_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...FENCE_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...INSTALL_AGENTS_USAGE.matchAll(/--[a-z][a-z-]*/g),
+        ...EXPORT_USAGE.matchAll(/--[a-z][a-z-]*/g),
         ...['--json'].map((j) => [j]),
       ].map((m) => m[0]),
     );
