@@ -809,7 +809,13 @@ export const ipaddr2: Agent = {
       if (args.length !== 1 || arg === undefined) return undefined;
       const spec = parseIpSpec(arg);
       // heartbeat's resource.d/IPaddr2 always turns LVS support on; DR directors rely on it.
-      return { instance: `IPaddr2_${spec.ip}`, reskeys: { ...ipSpecReskeys(spec), lvs_support: '1' } };
+      // For an IPv6 address that makes the agent refuse (heartbeat's IPaddr2 cannot run one
+      // from haresources); tsbeat leaves it off there, so IPv6 VIPs work (ha.cf(5)).
+      const six = familyOf(spec.ip) === 'inet6';
+      return {
+        instance: `IPaddr2_${spec.ip}`,
+        reskeys: { ...ipSpecReskeys(spec), ...(six ? {} : { lvs_support: '1' }) },
+      };
     },
   },
 };

@@ -4,6 +4,7 @@
 //
 // Pure: no file system, no network. hacf.ts walks the lines and calls these records.
 
+import { isIPv6 } from 'node:net';
 import { assert } from '../lib/assert.js';
 import type { Diagnostic } from '../lib/diagnostic.js';
 import { closest } from '../lib/suggest.js';
@@ -126,8 +127,6 @@ export interface HaCfState {
    */
   readonly latchedPort: Partial<Record<'bcast' | 'ucast' | 'ucast6', { port: number; at: Pos }>>;
   latchedBaud: { baud: number; at: Pos } | undefined;
-  /** Lines that already got the "ping nodes not implemented" warning: one per line. */
-  readonly pingWarned: Set<number>;
 
   /** Values init_config() derives; set by the checks, read when the HaCf is built. */
   readonly derived: {
@@ -193,7 +192,6 @@ export function newHaCfState(file: string, localNode: string, defaultUdpPort: nu
     rtprioAt: undefined,
     latchedPort: {},
     latchedBaud: undefined,
-    pingWarned: new Set(),
     derived: {},
   };
 }
@@ -295,32 +293,6 @@ function intValue(
 
 function pacemakerOnly(s: HaCfState, name: string, at: Pos): void {
   warn(s, at, `${name} only matters to Pacemaker; tsbeat manages haresources itself and ignores it`);
-}
-
-/** Ping nodes: heartbeat watches them (for ipfail); tsbeat does not yet. One warning per line. */
-function pingNotImplemented(s: HaCfState, what: string, at: Pos): void {
-  if (s.pingWarned.has(at.line)) return;
-  s.pingWarned.add(at.line);
-  warn(
-    s,
-    at,
-    `${what}: tsbeat does not implement ping nodes yet; this line is ignored (nothing is pinged, no ping node appears in cl_status)`,
-    'heartbeat nodes of a mixed cluster still watch them; remove the line if every node runs tsbeat',
-  );
-}
-
-/**
- * heartbeat accepts IPv6 media; tsbeat cannot open them yet. The message is the one
- * `tsbeat start` gives (UnsupportedMediumError in daemon/media-factory.ts), so that check
- * and start agree.
- */
-function ipv6NotSupported(s: HaCfState, kind: 'mcast6' | 'ucast6', dev: string, at: Pos): void {
-  err(
-    s,
-    at,
-    `${kind} ${dev}: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast`,
-    'heartbeat 3.0.6 accepts this line, but tsbeat start would refuse it: replace it with an IPv4 medium',
-  );
 }
 
 function isIpv4(text: string): boolean {
@@ -471,7 +443,6 @@ const pingRecord: OptionDirective = {
     const kind = name as 'ping' | 'ping6';
     s.pingNodes.push({ kind, host: value });
     s.pingPos.push(at);
-    pingNotImplemented(s, kind, { line: at.line, col: 1 });
     return true;
   },
 };
@@ -523,7 +494,6 @@ const mcastRecord: LineDirective = {
         { kind: 'mcast6', dev: dev!, group, port: p.value, hops: t.value, loop: l.value === 1 },
         at,
       );
-      ipv6NotSupported(s, name, dev!, at);
     } else {
       addMedium(s, { kind: 'mcast', dev: dev!, group, port: p.value, ttl: t.value, loop: l.value === 1 }, at);
     }
@@ -560,7 +530,13 @@ const ucastRecord: LineDirective = {
         `add another "${kind} ${dev} PEER" line`,
       );
     addMedium(s, { kind, dev, peer, port: portFor(s, kind, at) }, at);
-    if (kind === 'ucast6') ipv6NotSupported(s, kind, dev, at);
+    if (kind === 'ucast6' && !isIPv6(peer))
+      err(
+        s,
+        at,
+        `ucast6 ${dev}: tsbeat needs the peer as an IPv6 address, not "${peer}"`,
+        `write the address, e.g. "ucast6 ${dev} fe80::2"`,
+      );
   },
 };
 
@@ -586,7 +562,15 @@ const clientChildRecord: LineDirective = {
       args: toks.slice(2).map((t) => t.text),
     });
     s.clientPos.push(at);
-    warn(s, at, `${name}: tsbeat does not run heartbeat API clients yet; "${command}" will not be started`);
+    // ipfail is built in (src/ping/ipfail.ts); respawn runs the others (src/respawn/);
+    // failfast (reboot on an abnormal exit) is not run.
+    if (/(^|\/)ipfail$/.test(command) || name === 'respawn') return;
+    warn(
+      s,
+      at,
+      `${name}: tsbeat does not run failfast clients (their death would reboot the machine); "${command}" will not be started`,
+      `use "respawn ${toks[0]!.text} ${command}" to have it run and restarted`,
+    );
   },
 };
 
@@ -710,8 +694,6 @@ export const DIRECTIVES = {
         noEffect: (s) => {
           if (s.deadpingAt && s.pingNodes.length === 0) {
             warn(s, s.deadpingAt, 'deadping has no effect: there are no ping nodes');
-          } else if (s.deadpingAt) {
-            warn(s, s.deadpingAt, 'deadping: tsbeat does not implement ping nodes yet, so it has no effect');
           }
         },
       },
@@ -788,7 +770,6 @@ export const DIRECTIVES = {
         err(s, at, 'watchdog device given twice', 'keep one watchdog line');
         return false;
       }
-      warn(s, at, 'watchdog: tsbeat does not tickle a watchdog device yet; this line is ignored');
       s.watchdog = value;
       return true;
     },
@@ -1392,7 +1373,6 @@ export const DIRECTIVES = {
       if (toks.length === 1) return err(s, at, `ping_group ${toks[0]!.text}: no hosts given`);
       s.pingNodes.push({ kind: 'ping_group', name: toks[0]!.text, hosts: toks.slice(1).map((t) => t.text) });
       s.pingPos.push(at);
-      pingNotImplemented(s, `ping_group ${toks[0]!.text}`, at);
     },
   },
   stonith: {
@@ -1462,6 +1442,14 @@ export const DIRECTIVES = {
       if (!uids && !gids) return bad(`${client}: give uid= or gid=`);
       if (s.apiauth.some((a) => a.client === client)) return bad(`${client} is given twice`);
       s.apiauth.push({ client, uids: uids ?? [], gids: gids ?? [] });
+      if (client === 'ipfail') {
+        warn(
+          s,
+          at,
+          'apiauth ipfail: ipfail is built into tsbeat and uses no client API; this line has no effect',
+        );
+        return;
+      }
       if (client !== 'anon') {
         warn(
           s,

@@ -2,6 +2,7 @@
 // ResourceManager applies (comments, backslash continuation, blank runs, IP shorthand,
 // `Script::arg::arg`), and the checks heartbeat leaves to run time.
 
+import { isIPv6 } from 'node:net';
 import type { Diagnostic } from '../lib/diagnostic.js';
 import type { Pos } from './hacf.js';
 import type { ResourceConfig, ResourceGroupConfig } from './model.js';
@@ -52,13 +53,23 @@ export function netmaskBits(s: string): number | undefined {
  * Parse an IPaddr/IPaddr2 address argument the way heartbeat's wrappers split it: the
  * third field is the broadcast address when it starts with a digit, else the interface.
  */
-export function parseIpSpec(spec: string): { ok: true; value: IpSpec } | { ok: false; reason: string } {
+export function parseIpSpec(
+  spec: string,
+  opts: { readonly ipv6?: boolean } = {},
+): { ok: true; value: IpSpec } | { ok: false; reason: string } {
   const parts = spec.split('/');
   const ip = parts[0]!;
-  if (!isIpv4Address(ip)) return { ok: false, reason: `"${ip}" is not an IPv4 address` };
+  // IPaddr2 manages IPv6 addresses too (written without "::", which haresources splits on).
+  const six = opts.ipv6 === true && isIPv6(ip);
+  if (!six && !isIpv4Address(ip))
+    return { ok: false, reason: `"${ip}" is not an IPv4${opts.ipv6 ? ' or IPv6' : ''} address` };
   const out: { ip: string; cidrNetmask?: number; nic?: string; label?: string; broadcast?: string } = { ip };
   if (parts.length > 4) return { ok: false, reason: `too many "/" fields in "${spec}"` };
-  if (parts[1] !== undefined && parts[1] !== '') {
+  if (six && parts[1] !== undefined && parts[1] !== '') {
+    const bits = /^\d{1,3}$/.test(parts[1]) ? Number(parts[1]) : 129;
+    if (bits > 128) return { ok: false, reason: `"${parts[1]}" is not an IPv6 prefix length (0..128)` };
+    out.cidrNetmask = bits;
+  } else if (parts[1] !== undefined && parts[1] !== '') {
     const bits = netmaskBits(parts[1]);
     if (bits === undefined)
       return { ok: false, reason: `"${parts[1]}" is not a netmask (use 0..32 or a dotted mask)` };
@@ -209,7 +220,7 @@ export function parseHaresources(text: string, file: string): HaresourcesResult 
           err(t.at, `${r.script} needs an address: ${r.script}::IP[/BITS[/IFACE][/BROADCAST]]`);
           continue;
         }
-        const ip = parseIpSpec(arg);
+        const ip = parseIpSpec(arg, { ipv6: r.script === 'IPaddr2' });
         if (!ip.ok) {
           err(
             t.at,

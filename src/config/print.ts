@@ -143,6 +143,37 @@ export function summarize(config: Config): string {
     } as const;
     s.push(failback[h.autoFailback]);
   }
+  if (h.pingNodes.length > 0) {
+    const names = h.pingNodes.map((p) =>
+      p.kind === 'ping_group' ? `${p.name} (any of ${p.hosts.join(', ')})` : p.host,
+    );
+    s.push(
+      `Ping nodes ${joinWords(names)}: one ICMP echo per heartbeat, dead after ${formatMs(h.deadpingMs)} without an answer.`,
+    );
+  }
+  const ipfail = h.clientChildren.find((c) => /(^|\/)ipfail$/.test(c.command));
+  if (ipfail) {
+    const why =
+      config.groups.length === 0
+        ? 'no resource groups'
+        : h.autoFailback === 'legacy'
+          ? 'auto_failback legacy'
+          : h.nodes.length !== 2
+            ? `${h.nodes.length} nodes, not a pair`
+            : undefined;
+    s.push(
+      why
+        ? `ipfail is configured but will not run (${why}).`
+        : `ipfail (built in): when this node sees fewer ping nodes than its peer it gives its groups up (hb_standby all), about ${formatMs(h.deadpingMs + 2 * h.keepaliveMs)} after losing them; equal counts move nothing.`,
+    );
+  }
+  const programs = h.clientChildren.filter((c) => !c.failfast && !/(^|\/)ipfail$/.test(c.command));
+  if (programs.length > 0)
+    s.push(
+      `Client programs ${joinWords(programs.map((c) => `${c.command} (as ${c.user})`))} run with tsbeat and are restarted when they exit.`,
+    );
+  if (h.watchdog !== undefined)
+    s.push(`Watchdog ${h.watchdog}: written with every heartbeat; if tsbeat hangs, the machine reboots.`);
   if (h.stonith.length === 0) {
     s.push('No STONITH device: a dead peer is not fenced before takeover.');
   } else {

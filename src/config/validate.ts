@@ -132,8 +132,25 @@ export function validateHost(input: ValidateInput, host: HostEnv): Diagnostic[] 
     }
   });
 
+  const pingNames = new Set<string>();
   haCf.pingNodes.forEach((n, i) => {
     const hosts = n.kind === 'ping_group' ? n.hosts : [n.host];
+    const name = n.kind === 'ping_group' ? n.name : n.host;
+    if (haCf.nodes.includes(name.toLowerCase())) {
+      err(
+        haCfFile,
+        haCfSource.pingNodes[i],
+        `${n.kind}: "${name}" is also a cluster node`,
+        'a ping node must be a host that is not a node line',
+      );
+    } else if (pingNames.has(name)) {
+      warn(
+        haCfFile,
+        haCfSource.pingNodes[i],
+        `${n.kind}: ping node "${name}" is given twice; the first one is used`,
+      );
+    }
+    pingNames.add(name);
     for (const h of hosts) {
       if (n.kind !== 'ping6' && host.resolveIpv4(h) === undefined) {
         err(haCfFile, haCfSource.pingNodes[i], `${n.kind}: cannot resolve "${h}"`);
@@ -156,6 +173,8 @@ export function validateHost(input: ValidateInput, host: HostEnv): Diagnostic[] 
   haCf.clientChildren.forEach((c, i) => {
     const p = haCfSource.clientChildren[i];
     const what = c.failfast ? 'failfast' : 'respawn';
+    // ipfail runs inside tsbeat (src/ping/ipfail.ts): no program, no user to check.
+    if (/(^|\/)ipfail$/.test(c.command)) return;
     if (!host.userExists(c.user)) err(haCfFile, p, `${what}: no such user "${c.user}"`);
     if (!host.isExecutable(c.command)) err(haCfFile, p, `${what}: ${c.command} is not an executable file`);
   });

@@ -32,7 +32,14 @@ import { type Fencer, HaNode, type HaNodeResources } from '../node/ha-node.js';
 import { logMediumEvent } from '../node/words.js';
 import { readConfigDigest } from '../observe/config-digest.js';
 import { Observer } from '../observe/observer.js';
+import { IpfailDriver } from '../ping/ipfail-driver.js';
+import { ipfailSetup, isIpfailCommand } from '../ping/ipfail-setup.js';
+import { ipv6Hosts, pingNodeSpecs } from '../ping/nodes.js';
+import { SystemPinger } from '../ping/pinger.js';
+import { PeerClientTable } from '../respawn/client-table.js';
+import { ClientChildren } from '../respawn/respawn.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
+import { Watchdog, WatchdogOpenError } from '../watchdog/watchdog.js';
 import { type DaemonFaults, daemonFaults } from './faults.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLog, type Log } from './log.js';
@@ -136,6 +143,14 @@ export class Daemon {
     if (id.seed !== undefined) log.info(`uuid from node name ${config.localNode} (seed is ${id.seed})`);
     if (id.created) log.info('No uuid found for current node - generating a new uuid.');
 
+    if (h.watchdog !== undefined) {
+      try {
+        this.watchdog = Watchdog.open(h.watchdog, (level, msg) => log[level](msg));
+      } catch (e) {
+        if (e instanceof WatchdogOpenError) throw new Error(`${join(config.dir, 'ha.cf')}: ${e.message}`);
+        throw e;
+      }
+    }
     this.configDigests = await readConfigDigests(config.dir);
     this.runner = this.createRunner();
     await this.reconcile(this.runner);
@@ -166,8 +181,23 @@ export class Daemon {
       }
     }
 
+    // Ping nodes: the core judges them, the system `ping` sends the echoes (src/ping/).
+    const pingNodes = pingNodeSpecs(h.pingNodes, h.nodes);
+    if (pingNodes.length > 0) {
+      this.pinger = new SystemPinger({
+        onReply: (host) => this.node?.pingReply(host),
+        log: (level, msg) => log[level](msg),
+        replyTimeoutMs: Math.max(1000, h.keepaliveMs),
+        ipv6Hosts: ipv6Hosts(pingNodes),
+      });
+      log.info(`ping nodes: ${pingNodes.map((p) => p.name).join(' ')} (deadping ${h.deadpingMs} ms)`);
+    }
+    const watchdog = this.watchdog;
     this.node = new HaNode({
+      ...(this.pinger ? { pinger: this.pinger } : {}),
+      ...(watchdog ? { onHeartbeat: () => watchdog.tickle() } : {}),
       membership: {
+        ...(pingNodes.length > 0 ? { pingNodes, deadpingMs: h.deadpingMs } : {}),
         localNode: config.localNode,
         nodes: h.nodes,
         links: h.media.map(linkName),
@@ -197,10 +227,35 @@ export class Daemon {
     const node = this.node;
     const observer = this.observer;
     observer.attach(node);
+    const ipfail = ipfailSetup(config);
+    if (ipfail && 'problem' in ipfail) log.error(`ipfail not started: ${ipfail.problem}`);
+    else if (ipfail) {
+      this.ipfail = new IpfailDriver({ node, clock: systemClock, cfg: ipfail.cfg, log: (l, m) => log[l](m) });
+      log.info(`ipfail: built in, watching ${pingNodes.length} ping node(s) against ${ipfail.cfg.peer}`);
+    }
     node.start();
+    // respawn lines (ipfail is built in, above): started with the daemon, stopped first at shutdown.
+    const children = h.clientChildren.filter((c) => !c.failfast && !isIpfailCommand(c.command));
+    if (children.length > 0) {
+      this.clients = new ClientChildren({
+        children,
+        env: this.clientEnvironment(),
+        log: (level, msg) => log[level](msg),
+      });
+      this.clients.start();
+    }
+    const peerClients = new PeerClientTable(config.localNode);
+    node.onDeliver((d) => peerClients.delivered(d));
+    node.onEvent((e) => peerClients.event(e));
 
     const view = new DaemonView(VERSION, config, this.node);
     this.view = view;
+    view.clientStatusOf = (n, client) =>
+      n === config.localNode
+        ? (client === 'ipfail' && this.ipfail) || this.clients?.status(client) === 'online'
+          ? 'online'
+          : 'offline'
+        : peerClients.status(n, client);
     view.resources = {
       rscStatus: () => node.rscStatus(),
       groups: () => node.groups(),
@@ -439,6 +494,26 @@ export class Daemon {
   /** Journal, metrics and config digest (src/observe). */
   observer: Observer | undefined;
   private metrics: MetricsServer | undefined;
+  private pinger: SystemPinger | undefined;
+  private ipfail: IpfailDriver | undefined;
+  private watchdog: Watchdog | undefined;
+  private clients: ClientChildren | undefined;
+
+  /** What heartbeat's client children get: the environment of its scripts. */
+  private clientEnvironment(): Record<string, string> {
+    const { config } = this.opts;
+    const h = config.haCf;
+    return scriptEnvironment({
+      localNode: config.localNode,
+      dir: config.dir,
+      params: h.params,
+      env: h.env,
+      ...(h.logfile !== undefined ? { logfile: h.logfile } : {}),
+      ...(h.debugfile !== undefined ? { debugfile: h.debugfile } : {}),
+      ...(h.logfacility !== undefined ? { logfacility: h.logfacility } : {}),
+      niceFailback: h.autoFailback !== 'legacy',
+    });
+  }
   private builtinAgents = false;
   /** Digests of ha.cf, authkeys and haresources as started, to tell what SIGHUP finds changed. */
   private configDigests: Record<ConfigFile, string> | undefined;
@@ -499,9 +574,13 @@ export class Daemon {
   private async doStop(reason: string): Promise<boolean> {
     const log = this.log;
     log.info(`shutdown requested (${reason})`);
+    // Client children first, as heartbeat: nothing of theirs acts on a cluster going away.
+    await this.clients?.stop();
+    this.ipfail?.leave();
     if (this.node) {
       const done = await this.node.shutdown();
       if (!done) {
+        this.clients?.resume();
         this.stopping = undefined;
         return false;
       }
@@ -519,9 +598,14 @@ export class Daemon {
     this.node?.send(shutdoneMessage());
   }
 
-  private async closeAll(): Promise<void> {
+  /** `clean`: nothing may still run here (a graceful stop, or a failover that released all). */
+  private async closeAll(clean = true): Promise<void> {
     if (this.builtinAgents) shutdownBuiltinAgents();
     this.node?.stop();
+    this.pinger?.close();
+    this.ipfail?.stop();
+    this.watchdog?.close(clean);
+    await this.clients?.stop();
     this.faults?.stop();
     await this.metrics?.close();
     await this.api?.close();
@@ -609,7 +693,8 @@ export class Daemon {
       );
     }
     try {
-      await this.closeAll();
+      // A resource that would not stop: no magic close, so the watchdog reboots the machine.
+      await this.closeAll(released);
     } catch (e) {
       log.crit(`failover: cleanup failed: ${describeError(e)}`);
     }

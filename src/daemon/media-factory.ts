@@ -11,6 +11,7 @@ import {
   udpMcast,
   udpUcast,
 } from '../media/index.js';
+import { udpMcast6, udpUcast6 } from '../media/udp6.js';
 
 export class UnsupportedMediumError extends Error {
   override readonly name = 'UnsupportedMediumError';
@@ -30,12 +31,15 @@ export function buildMedia(media: readonly MediumConfig[], clock: Clock, onEvent
         );
       case 'ucast':
         return udpUcast({ dev: m.dev, peer: m.peer, port: m.port }, components);
+      case 'mcast6':
+        return udpMcast6(
+          { dev: m.dev, group: m.group, port: m.port, hops: m.hops, loop: m.loop ? 1 : 0 },
+          components,
+        );
+      case 'ucast6':
+        return udpUcast6({ dev: m.dev, peer: m.peer, port: m.port }, components);
       case 'serial':
         return serialMedium({ device: m.device, baud: m.baud as SerialBaud }, components);
-      default:
-        throw new UnsupportedMediumError(
-          `${m.kind} ${m.dev}: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast`,
-        );
     }
   };
   return media.map(build);

@@ -119,7 +119,7 @@ export class DaemonView implements ClusterView {
   nodes(): readonly NodeInfo[] {
     const views = this.node.views();
     const byName = new Map(views.map((v) => [v.name, v]));
-    return this.config.haCf.nodes.map((name): NodeInfo => {
+    const normal = this.config.haCf.nodes.map((name): NodeInfo => {
       const v = byName.get(name)!;
       return {
         name,
@@ -133,6 +133,21 @@ export class DaemonView implements ClusterView {
         links: v.links.map((l) => ({ name: l.name, status: l.status, lastHeardAgoMs: l.lastHeardAgoMs })),
       };
     });
+    // Ping nodes after the normal ones (cl_status prints the list reversed, as heartbeat does).
+    const pings = this.node.pingViews().map(
+      (p): NodeInfo => ({
+        name: p.name,
+        type: 'ping',
+        status: p.status,
+        weight: 100,
+        site: '',
+        generation: undefined,
+        deadtimeMs: p.deadpingMs,
+        lastHeardAgoMs: p.lastHeardAgoMs,
+        links: [{ name: p.name, status: p.link, lastHeardAgoMs: p.lastHeardAgoMs }],
+      }),
+    );
+    return [...normal, ...pings];
   }
 
   parameter(name: string): string | undefined {
@@ -144,8 +159,11 @@ export class DaemonView implements ClusterView {
     return this.resources?.rscStatus() ?? 'none';
   }
 
-  clientStatus(): 'offline' {
-    return 'offline';
+  /** Set by the daemon: its respawned and built-in clients, and those the peers announced. */
+  clientStatusOf: ((node: string, client: string) => 'online' | 'offline') | undefined;
+
+  clientStatus(node: string, client: string): 'online' | 'offline' {
+    return this.clientStatusOf?.(node, client) ?? 'offline';
   }
 
   groups(): readonly GroupInfo[] {

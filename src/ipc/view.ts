@@ -97,8 +97,9 @@ export interface ClusterView {
   /** `cl_status rscstatus`. */
   rscStatus(): RscStatusWord;
   /**
-   * `cl_status clientstatus NODE CLIENT`. tsbeat has no heartbeat API clients (no respawn
-   * yet), so the daemon answers offline; documented as a difference in cl_status(1).
+   * `cl_status clientstatus NODE CLIENT`. tsbeat has no heartbeat client API: the daemon
+   * answers from its respawned programs and built-in ipfail, and from the clients a peer
+   * announced (hbapi-clstat join); see cl_status(1).
    */
   clientStatus(node: string, client: string): 'online' | 'offline' | 'join' | 'leave';
   groups(): readonly GroupInfo[];

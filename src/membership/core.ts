@@ -21,6 +21,8 @@ import {
   type Outbound,
   type Output,
   type PeerState,
+  type PingNodeState,
+  type PingNodeStatus,
   PROTOCOL,
 } from './model.js';
 
@@ -56,6 +58,20 @@ export function createMembership(cfg: MembershipConfig, random: Random): Members
       })),
     });
   }
+  const pingNodes = new Map<string, PingNodeState>();
+  const pingHosts = new Map<string, string>();
+  for (const p of cfg.pingNodes ?? []) {
+    assert(!cfg.nodes.includes(p.name), `ping node ${p.name} is also a normal node`);
+    assert(p.hosts.length > 0, `ping node ${p.name} has no host`);
+    pingNodes.set(p.name, {
+      name: p.name,
+      hosts: p.hosts,
+      status: 'init',
+      lastReplyAtMs: undefined,
+      link: 'dead',
+    });
+    for (const h of p.hosts) if (!pingHosts.has(h)) pingHosts.set(h, p.name);
+  }
   return {
     cfg,
     random,
@@ -67,6 +83,8 @@ export function createMembership(cfg: MembershipConfig, random: Random): Members
     seq: 0,
     history: [],
     peers,
+    pingNodes,
+    pingHosts,
     selfLinks: cfg.links.map(() => ({
       status: 'dead' as const,
       lastHeardAtMs: undefined,
@@ -95,6 +113,7 @@ class Step {
   readonly send: Outbound[] = [];
   readonly events: MembershipEvent[] = [];
   readonly deliver: Delivered[] = [];
+  readonly probes: string[] = [];
   readonly st: MembershipState;
   readonly env: Env;
   constructor(st: MembershipState, env: Env) {
@@ -126,12 +145,21 @@ export function step(st: MembershipState, input: Input, env: Env): Output {
     case 'send':
       if (st.started) sendUser(s, input.msg);
       break;
+    case 'pingReply':
+      if (st.started) pingReply(s, input.host);
+      break;
     case 'tick':
       break;
   }
   if (st.started) timers(s);
   st.lastStepAtMs = env.monoMs;
-  return { send: s.send, events: s.events, deliver: s.deliver, wakeAtMs: nextWake(st) };
+  return {
+    send: s.send,
+    events: s.events,
+    deliver: s.deliver,
+    wakeAtMs: nextWake(st),
+    probes: s.probes,
+  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -200,6 +228,8 @@ function sendStatus(s: Step): void {
   if (s.st.flowControl) fields.push(stringField('protocol', PROTOCOL.version));
   emit(s, { fields });
   s.st.nextKeepaliveAtMs = s.now + s.cfg.keepaliveMs;
+  // heartbeat's ping medium sends one echo per status it is handed (ping.c ping_write).
+  for (const p of s.st.pingNodes.values()) for (const h of p.hosts) s.probes.push(h);
 }
 
 function setLocalStatus(s: Step, status: 'init' | 'up' | 'active'): void {
@@ -548,6 +578,49 @@ function serveRexmit(s: Step, p: PeerState, first: number, last: number): void {
 }
 
 // ---------------------------------------------------------------------------------------
+// Ping nodes (heartbeat's ping/ping_group media: the echo reply is a status of the pseudo node)
+
+function deadpingOf(cfg: MembershipConfig): number {
+  return cfg.deadpingMs ?? cfg.deadtimeMs;
+}
+
+/** `silentMs`: how long the ping node had not answered when its status changed. */
+function setPingStatus(s: Step, p: PingNodeState, to: PingNodeStatus, silentMs: number): void {
+  if (p.status === to) return;
+  const from = p.status;
+  p.status = to;
+  s.events.push({ kind: 'pingNodeStatus', node: p.name, from, to, silentMs: Math.round(silentMs) });
+}
+
+function pingReply(s: Step, host: string): void {
+  const name = s.st.pingHosts.get(host);
+  const p = name === undefined ? undefined : s.st.pingNodes.get(name);
+  if (!p) return; // not ours: the shell only reports hosts it was asked to ping
+  const silentMs = s.now - (p.lastReplyAtMs ?? s.st.startedAtMs);
+  p.lastReplyAtMs = s.now;
+  if (p.link !== 'up') {
+    p.link = 'up';
+    s.events.push({ kind: 'linkStatus', node: p.name, link: p.name, status: 'up' });
+  }
+  setPingStatus(s, p, 'ping', silentMs);
+}
+
+function pingDeadlineOf(st: MembershipState, p: PingNodeState): number {
+  return (p.lastReplyAtMs ?? st.startedAtMs) + deadpingOf(st.cfg);
+}
+
+function pingTimers(s: Step): void {
+  for (const p of s.st.pingNodes.values()) {
+    if (p.status === 'dead' || s.now < pingDeadlineOf(s.st, p)) continue;
+    setPingStatus(s, p, 'dead', s.now - (p.lastReplyAtMs ?? s.st.startedAtMs));
+    if (p.link === 'up') {
+      p.link = 'dead';
+      s.events.push({ kind: 'linkStatus', node: p.name, link: p.name, status: 'dead' });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
 // Timers
 
 /**
@@ -562,6 +635,17 @@ function detectStall(s: Step): void {
   if (gap <= cfg.keepaliveMs + 1000) return;
   s.events.push({ kind: 'stall', frozenMs: Math.round(gap) });
   const grace = cfg.stallGraceMs ?? 2 * cfg.keepaliveMs;
+  // Our own echoes were not sent while we were frozen: silence says nothing about the path.
+  const deadping = deadpingOf(cfg);
+  for (const p of st.pingNodes.values()) {
+    if (p.status === 'dead') continue;
+    const since = p.lastReplyAtMs ?? st.startedAtMs;
+    if (since + deadping < s.now + grace) {
+      const fresh = s.now + Math.min(grace, deadping) - deadping;
+      if (p.lastReplyAtMs !== undefined) p.lastReplyAtMs = fresh;
+      else st.startedAtMs = Math.max(st.startedAtMs, fresh);
+    }
+  }
   for (const p of st.peers.values()) {
     if (p.status === 'dead') continue;
     const limit = limitFor(st, p);
@@ -637,6 +721,7 @@ function sendReqnodes(s: Step, target: PeerState): void {
 
 function timers(s: Step): void {
   const { st, cfg } = s;
+  pingTimers(s);
   for (const p of st.peers.values()) {
     if (p.status !== 'dead' && s.now >= deadlineOf(st, p)) declareDead(s, p);
     if (p.status === 'dead') continue;
@@ -715,6 +800,7 @@ function nextWake(st: MembershipState): number {
       at = Math.min(at, l.lastHeardAtMs + st.cfg.deadtimeMs);
   }
   if (st.reqnodes) at = Math.min(at, st.reqnodes.nextAtMs);
+  for (const p of st.pingNodes.values()) if (p.status !== 'dead') at = Math.min(at, pingDeadlineOf(st, p));
   return at;
 }
 
@@ -774,4 +860,26 @@ export function nodeViews(st: MembershipState, nowMs: number): NodeView[] {
     });
   }
   return out;
+}
+
+/** A ping node as `cl_status` shows it: its status and its one link, named after it. */
+export interface PingNodeView {
+  readonly name: string;
+  readonly hosts: readonly string[];
+  readonly status: PingNodeStatus;
+  readonly deadpingMs: number;
+  readonly lastHeardAgoMs: number | undefined;
+  readonly link: 'up' | 'dead';
+}
+
+/** Every ping node, in ha.cf order. */
+export function pingNodeViews(st: MembershipState, nowMs: number): PingNodeView[] {
+  return [...st.pingNodes.values()].map((p) => ({
+    name: p.name,
+    hosts: p.hosts,
+    status: p.status,
+    deadpingMs: deadpingOf(st.cfg),
+    lastHeardAgoMs: p.lastReplyAtMs === undefined ? undefined : Math.round(nowMs - p.lastReplyAtMs),
+    link: p.link,
+  }));
 }

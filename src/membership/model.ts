@@ -8,6 +8,24 @@ import type { Random } from '../lib/random.js';
 export type NodeStatus = 'init' | 'up' | 'active' | 'dead';
 export type LinkStatus = 'up' | 'dead';
 
+/**
+ * What `cl_status nodestatus` prints for a ping node: `ping` while it answers ICMP echo,
+ * `dead` after `deadping` without an answer, `init` before its first answer (heartbeat's
+ * add_node starts every node there).
+ */
+export type PingNodeStatus = 'init' | 'ping' | 'dead';
+
+/**
+ * A ping node of ha.cf: `ping HOST` and `ping6 HOST` give one per host (named after it),
+ * `ping_group NAME HOST...` one named NAME that is alive while any of its hosts answers.
+ */
+export interface PingNodeSpec {
+  readonly name: string;
+  readonly hosts: readonly string[];
+  /** `ping6`: the hosts are pinged over ICMPv6. */
+  readonly ipv6?: boolean;
+}
+
 /** Constants of heartbeat 3.0.6 that are protocol, not configuration. */
 export const PROTOCOL = {
   /** Retransmission history kept by a sender (MAXMSGHIST). */
@@ -43,6 +61,10 @@ export interface MembershipConfig {
   readonly generation: number;
   /** This node's persistent 16-byte uuid. */
   readonly uuid: Uint8Array;
+  /** Ping nodes (heartbeat's ping media), in ha.cf order; none by default. */
+  readonly pingNodes?: readonly PingNodeSpec[];
+  /** Silence after which a ping node is dead (ha.cf `deadping`); default deadtime. */
+  readonly deadpingMs?: number;
   /** Grace given to each peer after the daemon itself was frozen; default 2 x keepalive. */
   readonly stallGraceMs?: number;
   /**
@@ -70,7 +92,9 @@ export type Input =
   /** The deadline the shell was asked to honour (or any other wake-up). */
   | { readonly kind: 'tick' }
   /** A message from the layer above (user fields only); the core adds the control fields. */
-  | { readonly kind: 'send'; readonly msg: Message };
+  | { readonly kind: 'send'; readonly msg: Message }
+  /** An ICMP echo reply from `host`, one of the ping nodes' hosts (the shell pings them). */
+  | { readonly kind: 'pingReply'; readonly host: string };
 
 export interface Outbound {
   /** A complete message (control fields included); the shell signs and encodes it per medium. */
@@ -83,6 +107,17 @@ export type MembershipEvent =
   | { readonly kind: 'localStatus'; readonly status: 'init' | 'up' | 'active' }
   | { readonly kind: 'nodeStatus'; readonly node: string; readonly from: NodeStatus; readonly to: NodeStatus }
   | { readonly kind: 'nodeDead'; readonly node: string; readonly silentMs: number; readonly limitMs: number }
+  /**
+   * A ping node answered again (`ping`) or stayed silent for deadping (`dead`). Never a
+   * reason for a takeover: heartbeat's mach_down exits at once for ping nodes.
+   */
+  | {
+      readonly kind: 'pingNodeStatus';
+      readonly node: string;
+      readonly from: PingNodeStatus;
+      readonly to: PingNodeStatus;
+      readonly silentMs: number;
+    }
   | { readonly kind: 'linkStatus'; readonly node: string; readonly link: string; readonly status: LinkStatus }
   | {
       readonly kind: 'lateHeartbeat';
@@ -137,6 +172,11 @@ export interface Output {
   readonly deliver: Delivered[];
   /** The shell must call `step` with a tick at this monotonic time at the latest. */
   readonly wakeAtMs: number;
+  /**
+   * Hosts to send one ICMP echo each (heartbeat's ping medium pings with every status it
+   * sends); answers come back as `pingReply` inputs.
+   */
+  readonly probes: readonly string[];
 }
 
 export interface LinkState {
@@ -178,6 +218,16 @@ export interface PeerState {
   readonly links: LinkState[];
 }
 
+export interface PingNodeState {
+  readonly name: string;
+  readonly hosts: readonly string[];
+  status: PingNodeStatus;
+  /** Local monotonic time of the last echo reply from any of its hosts; undefined = never. */
+  lastReplyAtMs: number | undefined;
+  /** Its one link, named after the ping node (heartbeat: `Link 10.0.0.254:10.0.0.254 up.`). */
+  link: LinkStatus;
+}
+
 export interface HistoryEntry {
   readonly seq: number;
   readonly msg: Message;
@@ -197,6 +247,10 @@ export interface MembershipState {
   seq: number;
   readonly history: HistoryEntry[];
   readonly peers: Map<string, PeerState>;
+  /** Ping nodes by name, in ha.cf order. */
+  readonly pingNodes: Map<string, PingNodeState>;
+  /** Which ping node each pinged host belongs to. */
+  readonly pingHosts: Map<string, string>;
   /** Our own links: do we hear our own broadcasts/multicasts on each medium. */
   readonly selfLinks: LinkState[];
   nextKeepaliveAtMs: number;

@@ -92,7 +92,8 @@ export function evaluate(r: CheckedReport, o: CheckOptions = {}): CheckResult {
 
   if (!r.ready) findings.push({ state: 'WARNING', text: 'communication not up yet (initdead)' });
 
-  // Peers: status, links, last heard. Ping nodes are not peers (tsbeat does not run them).
+  // Peers: status, links, last heard. Ping nodes are not peers: an unreachable router is
+  // ipfail's business (it moves the groups), not a cluster fault.
   const peers = r.nodes.filter((n) => !n.local && n.type !== 'ping');
   for (const p of peers) {
     const total = p.links.length;

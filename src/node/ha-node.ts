@@ -25,7 +25,14 @@ import { printable } from '../lib/printable.js';
 import type { Random } from '../lib/random.js';
 import { RejectedInput } from '../lib/rejected.js';
 import type { Medium } from '../media/medium.js';
-import { createMembership, type NodeView, nodeViews, step } from '../membership/core.js';
+import {
+  createMembership,
+  type NodeView,
+  nodeViews,
+  type PingNodeView,
+  pingNodeViews,
+  step,
+} from '../membership/core.js';
 import type {
   Delivered,
   Input,
@@ -128,6 +135,16 @@ export interface HaNodeOptions {
   /** Test-only fault injection (TSBEAT_TEST_FAULT): throw inside a timer or receive handler. */
   readonly faults?: { throwIn(where: 'timer' | 'receive'): boolean };
   readonly resources?: HaNodeResources;
+  /**
+   * Sends the ICMP echoes of the ping nodes (src/ping/); replies come back via pingReply().
+   * Absent: ping nodes are never probed (they go dead after deadping).
+   */
+  readonly pinger?: { probe(host: string): void };
+  /**
+   * Called once per heartbeat (status message) this node sends, from the loop that sends it:
+   * the watchdog's tickle, so a hung loop stops tickling (src/watchdog/).
+   */
+  readonly onHeartbeat?: () => void;
   readonly mutations?: HaNodeMutations;
 }
 
@@ -272,6 +289,15 @@ export class HaNode {
 
   views(): NodeView[] {
     return nodeViews(this.state, this.opts.clock.monotonicMs());
+  }
+
+  pingViews(): PingNodeView[] {
+    return pingNodeViews(this.state, this.opts.clock.monotonicMs());
+  }
+
+  /** An ICMP echo reply from one of the ping nodes' hosts (the pinger's answer). */
+  pingReply(host: string): void {
+    this.guarded('receive', () => this.apply({ core: 'membership', input: { kind: 'pingReply', host } }));
   }
 
   /** Whether the node stopped taking input (stopped, or broken by an internal error). */
@@ -486,6 +512,10 @@ export class HaNode {
     const lateSends = this.opts.mutations?.listenersBeforeSends === true;
     // Frames first: they carry the seqs this step assigned.
     if (!lateSends) for (const o of out.send) this.transmit(o.msg);
+    const onHeartbeat = this.opts.onHeartbeat;
+    if (onHeartbeat && out.send.some((o) => !o.rexmit && getString(o.msg, 't') === 'status')) onHeartbeat();
+    const pinger = this.opts.pinger;
+    if (pinger) for (const h of out.probes) pinger.probe(h);
     this.schedule(out.wakeAtMs);
     for (const e of out.events) {
       wordMembershipEvent(this.opts.log, this.rejected, e);

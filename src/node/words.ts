@@ -26,6 +26,15 @@ export function wordMembershipEvent(log: NodeLog, rejected: RejectedInput, e: Me
       log.warn(`node ${e.node}: is dead`, { node: e.node, silentMs: e.silentMs, limitMs: e.limitMs });
       log.info(`node ${e.node}: last heartbeat ${e.silentMs} ms ago (limit ${e.limitMs} ms)`);
       return;
+    case 'pingNodeStatus':
+      // heartbeat words a ping node like any node: "is dead", or a status update to `ping`.
+      if (e.to === 'dead') {
+        log.warn(`node ${e.node}: is dead`, { node: e.node, silentMs: e.silentMs, ping: true });
+        log.info(`ping node ${e.node}: no echo reply for ${e.silentMs} ms (deadping)`);
+      } else if (e.to === 'ping') {
+        log.info(`Status update for node ${e.node}: status ping`, { node: e.node, from: e.from, to: e.to });
+      }
+      return;
     case 'linkStatus':
       log.info(`Link ${e.node}:${e.link} ${e.status}.`, { node: e.node, link: e.link, status: e.status });
       return;

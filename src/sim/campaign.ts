@@ -59,7 +59,15 @@ export interface CampaignOptions {
   readonly exclude?: readonly FaultKind[];
   /** Keep the whole trace (replay) instead of its tail, with every log line of the nodes. */
   readonly fullTrace?: boolean;
+  /**
+   * Both nodes ping one ping node and run built-in ipfail (not under auto_failback legacy,
+   * which ipfail refuses); each fault step may also cut one node's or both nodes' path to it.
+   * Those cuts come from their own random stream, so the other faults of a seed stay the same.
+   */
+  readonly ipfail?: boolean;
 }
+
+const PING_HOST = '10.0.0.254';
 
 export interface SeedResult {
   readonly seed: number;
@@ -153,7 +161,11 @@ export async function runSeed(seed: number, options: CampaignOptions = {}): Prom
     stonith: scenario.stonith,
     opMs: scenario.opMs,
     ...(options.mutations ? { mutations: options.mutations } : {}),
+    ...(options.ipfail
+      ? { pingNodes: [PING_HOST], deadpingMs: DEADTIME_MS, ipfail: scenario.mode !== 'legacy' }
+      : {}),
   });
+  const pingRandom = seededRandom(seed ^ 0x1bfa11);
   sim.recordWire = false;
   sim.rebootAfterFenceMs = 8000;
   const trace: string[] = [];
@@ -347,6 +359,19 @@ export async function runSeed(seed: number, options: CampaignOptions = {}): Prom
       }
       faults++;
       await injectFault(r, sim, scenario, note, healers, start, options.exclude ?? []);
+      if (options.ipfail && pingRandom.next() < 0.3) {
+        const who = pick(pingRandom, [['n1'], ['n2'], ['n1', 'n2']] as const);
+        const forMs = pingRandom.int(1000, 15_000);
+        note(`fault: ping path of ${who.join('+')} cut for ${forMs} ms`);
+        for (const n of who) sim.cutPing(n, PING_HOST);
+        healers.push({
+          atMs: sim.nowMs + forMs,
+          what: `ping path of ${who.join('+')}`,
+          run: () => {
+            for (const n of who) sim.cutPing(n, PING_HOST, false);
+          },
+        });
+      }
       absorbHeard();
       check();
     }

@@ -17,6 +17,7 @@ import type { Medium, ReceivedFrame } from '../media/medium.js';
 import { type MemoryNetwork, memoryMedium, memoryNetwork } from '../media/memory.js';
 import type { Delivered, MembershipConfig, MembershipEvent, MembershipState } from '../membership/model.js';
 import { type Fencer, HaNode, type HaNodeMutations, type ResourceRunnerPort } from '../node/ha-node.js';
+import { IpfailDriver } from '../ping/ipfail-driver.js';
 import type { ResourceOpResult } from '../resources/group-machine.js';
 import { holdWord } from '../resources/model.js';
 import { rscStatus } from '../resources/ownership.js';
@@ -53,6 +54,11 @@ export interface SimOptions {
   readonly fenceMs?: number;
   readonly fenceDeadlineMs?: number;
   readonly stopRetryMax?: number;
+  /** Ping nodes every node pings (`ping HOST` lines); their paths are cut with cutPing(). */
+  readonly pingNodes?: readonly string[];
+  readonly deadpingMs?: number;
+  /** Run built-in ipfail on every node (`respawn hacluster .../ipfail`); needs two nodes and groups. */
+  readonly ipfail?: boolean;
   readonly mutations?: HaNodeMutations;
 }
 
@@ -116,6 +122,7 @@ export type AgentBehaviour = 'ok' | 'fail' | 'hang';
 
 interface SimNode {
   readonly name: string;
+  ipfail: IpfailDriver | undefined;
   generation: number;
   incarnation: number;
   alive: boolean;
@@ -210,6 +217,7 @@ export class SimCluster {
         alive: false,
         frozen: false,
         ha: undefined,
+        ipfail: undefined,
         media: [],
         gate: new Gate(),
         shutdownComplete: false,
@@ -263,6 +271,12 @@ export class SimCluster {
       hopfudge: 1,
       generation,
       uuid,
+      ...(o.pingNodes && o.pingNodes.length > 0
+        ? {
+            pingNodes: o.pingNodes.map((h) => ({ name: h, hosts: [h] })),
+            ...(o.deadpingMs !== undefined ? { deadpingMs: o.deadpingMs } : {}),
+          }
+        : {}),
     };
   }
 
@@ -325,6 +339,13 @@ export class SimCluster {
       onInternalError: (where, e) =>
         this.internalErrors.push({ atMs: this.sched.nowMs, node: name, where, error: String(e) }),
       ...(o.mutations ? { mutations: o.mutations } : {}),
+      pinger: {
+        // An echo answered 1 ms later unless the node's path to the host is cut.
+        probe: (host: string) => {
+          if (this.pingCuts.has(`${name}>${host}`)) return;
+          clock.setTimeout(() => n.ha?.pingReply(host), 1);
+        },
+      },
       ...(this.groups.length > 0
         ? {
             resources: {
@@ -341,6 +362,24 @@ export class SimCluster {
         : {}),
     });
     n.ha = ha;
+    n.ipfail = undefined;
+    // As the daemon (src/ping/ipfail-setup.ts): a pair with groups, not under auto_failback legacy.
+    if (o.ipfail && this.groups.length > 0 && o.nodes.length === 2 && o.mode !== 'legacy') {
+      const keepaliveMs = o.keepaliveMs ?? 1000;
+      n.ipfail = new IpfailDriver({
+        node: ha,
+        clock,
+        cfg: {
+          localNode: name,
+          peer: o.nodes.find((x) => x !== name)!,
+          autoFailback: (o.mode ?? 'on') === 'on',
+          giveupDelayMs: 2 * keepaliveMs,
+          givebackDelayMs: Math.max(2 * keepaliveMs, o.deadpingMs ?? o.deadtimeMs ?? 5000),
+          retryMs: Math.max(1000, keepaliveMs),
+        },
+        log: (level, msg) => this.log.push({ atMs: this.sched.nowMs, node: name, level, msg }),
+      });
+    }
     ha.onEvent((e) => {
       this.events.push({ atMs: this.sched.nowMs, node: name, event: e });
       this.onNodeEvent?.(name, e);
@@ -463,6 +502,7 @@ export class SimCluster {
       this.sched.cancelOwner(this.owner(n));
       this.sched.thaw(this.owner(n));
       n.ha?.stop();
+      n.ipfail?.stop();
       for (const m of n.media) void m.close();
       n.gate.open();
       n.alive = false;
@@ -498,6 +538,15 @@ export class SimCluster {
   send(name: string, msg: Message): void {
     const n = this.node(name);
     if (n.alive && !n.frozen) n.ha?.send(msg);
+  }
+
+  /** Paths from a node to a ping host that drop every echo: `${node}>${host}`. */
+  readonly pingCuts = new Set<string>();
+
+  /** Cut (or restore) `node`'s path to ping host `host`: its echoes go unanswered. */
+  cutPing(node: string, host: string, cut = true): void {
+    if (cut) this.pingCuts.add(`${node}>${host}`);
+    else this.pingCuts.delete(`${node}>${host}`);
   }
 
   /** Cut or restore medium `link` between two nodes, both directions (or a → b with `oneWay`). */

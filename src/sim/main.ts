@@ -10,10 +10,11 @@ interface Args {
   seed: number | undefined;
   trace: boolean;
   exclude: FaultKind[];
+  ipfail: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args | string {
-  const args: Args = { seeds: 100, first: 1, seed: undefined, trace: false, exclude: [] };
+  const args: Args = { seeds: 100, first: 1, seed: undefined, trace: false, exclude: [], ipfail: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number | undefined => {
@@ -39,6 +40,9 @@ function parseArgs(argv: readonly string[]): Args | string {
         args.seed = v;
         break;
       }
+      case '--ipfail':
+        args.ipfail = true;
+        break;
       case '--trace':
         args.trace = true;
         break;
@@ -52,7 +56,7 @@ function parseArgs(argv: readonly string[]): Args | string {
       }
       case '-h':
       case '--help':
-        return 'usage: npm run sim -- [--seeds N] [--first F] [--seed S] [--trace] [--exclude kind,...]';
+        return 'usage: npm run sim -- [--seeds N] [--first F] [--seed S] [--trace] [--exclude kind,...] [--ipfail]';
       default:
         return `unknown argument "${a}" (usage: npm run sim -- [--seeds N] [--first F] [--seed S] [--trace])`;
     }
@@ -76,7 +80,7 @@ async function main(): Promise<number> {
   let virtualMs = 0;
   let failures = 0;
   for (const seed of seeds) {
-    const r = await runSeed(seed, { fullTrace: args.trace, exclude: args.exclude });
+    const r = await runSeed(seed, { fullTrace: args.trace, exclude: args.exclude, ipfail: args.ipfail });
     virtualMs += r.virtualMs;
     splitBrains += r.splitBrains;
     if (r.splitBrains > 0) splitBrainSeeds++;
@@ -94,7 +98,7 @@ async function main(): Promise<number> {
           `  ${v.detail}`,
           `  scenario: ${r.scenario}`,
           ...(args.trace ? [] : ['  trace (last lines):', ...r.trace.slice(-40).map((l) => `  ${l}`)]),
-          `  replay: npm run sim -- --seed ${seed} --trace${args.exclude.length > 0 ? ` --exclude ${args.exclude.join(',')}` : ''}`,
+          `  replay: npm run sim -- --seed ${seed} --trace${args.ipfail ? ' --ipfail' : ''}${args.exclude.length > 0 ? ` --exclude ${args.exclude.join(',')}` : ''}`,
           '',
         ].join('\n'),
       );

@@ -46,14 +46,7 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
     'deadping 20',
     { warning: /^ha\.cf:6:10: warning: deadping has no effect: there are no ping nodes$/ },
   ],
-  [
-    'watchdog',
-    'watchdog /dev/watchdog',
-    {
-      warning:
-        /^ha\.cf:6:10: warning: watchdog: tsbeat does not tickle a watchdog device yet; this line is ignored$/,
-    },
-  ],
+  ['watchdog', 'watchdog /dev/watchdog', { honoured: ['src/daemon/daemon.ts', 'Watchdog.open'] }],
   ['baud', 'baud 38400', { honoured: ['src/daemon/media-factory.ts', 'm.baud'] }],
   ['udpport', 'udpport 694', { honoured: ['src/daemon/media-factory.ts', 'm.port'] }],
   ['logfacility', 'logfacility daemon', { honoured: ['src/daemon/daemon.ts', 'h.logfacility'] }],
@@ -174,40 +167,19 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
   ['serial', 'serial /dev/ttyS0', { honoured: ['src/daemon/media-factory.ts', 'serialMedium'] }],
   ['mcast', 'mcast eth1 239.0.0.9 694 1 0', { honoured: ['src/daemon/media-factory.ts', 'udpMcast'] }],
   ['ucast', 'ucast eth1 10.0.0.2', { honoured: ['src/daemon/media-factory.ts', 'udpUcast'] }],
-  [
-    'ping',
-    'ping 10.0.0.254',
-    { warning: /^ha\.cf:6:1: warning: ping: tsbeat does not implement ping nodes yet; this line is ignored/ },
-  ],
-  [
-    'ping6',
-    'ping6 fe80::1',
-    {
-      warning: /^ha\.cf:6:1: warning: ping6: tsbeat does not implement ping nodes yet; this line is ignored/,
-    },
-  ],
+  ['ping', 'ping 10.0.0.254', { honoured: ['src/daemon/daemon.ts', 'pingNodeSpecs'] }],
+  ['ping6', 'ping6 fe80::1', { honoured: ['src/ping/nodes.ts', "'ping6'"] }],
   [
     'ping_group',
     'ping_group routers 10.0.0.253 10.0.0.254',
-    {
-      warning:
-        /^ha\.cf:6:1: warning: ping_group routers: tsbeat does not implement ping nodes yet; this line is ignored \(nothing is pinged, no ping node appears in cl_status\)/,
-    },
+    { honoured: ['src/ping/nodes.ts', "'ping_group'"] },
   ],
-  [
-    'mcast6',
-    'mcast6 eth0 ff02::1:2 694 1 0',
-    {
-      error:
-        /^ha\.cf:6:1: error: mcast6 eth0: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast \(heartbeat 3\.0\.6 accepts this line, but tsbeat start would refuse it/,
-    },
-  ],
+  ['mcast6', 'mcast6 eth0 ff02::1:2 694 1 0', { honoured: ['src/daemon/media-factory.ts', 'udpMcast6'] }],
   [
     'ucast6',
-    'ucast6 eth0 fe80::2',
+    'ucast6 eth0 node2',
     {
-      error:
-        /^ha\.cf:6:1: error: ucast6 eth0: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast/,
+      error: /^ha\.cf:6:1: error: ucast6 eth0: tsbeat needs the peer as an IPv6 address, not "node2"/,
     },
   ],
   ['stonith', 'stonith null /etc/ha.d/stonith.cfg', { honoured: ['src/daemon/daemon.ts', 'h.stonith'] }],
@@ -217,18 +189,18 @@ const AUDIT: readonly (readonly [directive: string, line: string, verdict: Verdi
     'apiauth ipfail uid=hacluster',
     {
       warning:
-        /^ha\.cf:6:1: warning: apiauth ipfail: tsbeat has no client API for "ipfail" yet; only "anon" \(cl_status, hb_standby, hb_takeover\) is used$/,
+        /^ha\.cf:6:1: warning: apiauth ipfail: ipfail is built into tsbeat and uses no client API; this line has no effect$/,
     },
   ],
   [
     'respawn',
     'respawn hacluster /usr/lib/heartbeat/ipfail',
-    { warning: /^ha\.cf:6:1: warning: respawn: tsbeat does not run heartbeat API clients yet/ },
+    { honoured: ['src/ping/ipfail-setup.ts', 'isIpfailCommand'] },
   ],
   [
     'failfast',
-    'failfast hacluster /usr/lib/heartbeat/ipfail',
-    { warning: /^ha\.cf:6:1: warning: failfast: tsbeat does not run heartbeat API clients yet/ },
+    'failfast hacluster /usr/lib/heartbeat/ccm',
+    { warning: /^ha\.cf:6:1: warning: failfast: tsbeat does not run failfast clients/ },
   ],
 ];
 
@@ -286,13 +258,7 @@ describe('directive values that change the verdict', () => {
         /^ha\.cf:8:1: warning: compression bz2: .*from heartbeat nodes, which they send for every message above 8 KB/,
       ],
     ],
-    [
-      'ping 10.0.0.1 10.0.0.2\ndeadping 20',
-      [
-        /^ha\.cf:6:1: warning: ping: /,
-        /^ha\.cf:7:10: warning: deadping: tsbeat does not implement ping nodes yet/,
-      ],
-    ],
+    ['ping 10.0.0.1 10.0.0.2\ndeadping 20', []],
     ['apiauth anon gid=haclient', []],
     [
       'apiauth anon uid=alice,bob gid=ops,dba',

@@ -130,11 +130,8 @@ describe('ha.cf lexical rules', () => {
         'logfile /x',
       ].join('\n'),
     );
-    // IPv6 media parse like heartbeat's but are refused, as `tsbeat start` refuses them.
-    expect(diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([
-      'ha.cf:2:1: error: mcast6 eth0: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast (heartbeat 3.0.6 accepts this line, but tsbeat start would refuse it: replace it with an IPv4 medium)',
-      'ha.cf:4:1: error: ucast6 eth1: IPv6 media are not supported by tsbeat yet; use mcast, ucast or bcast (heartbeat 3.0.6 accepts this line, but tsbeat start would refuse it: replace it with an IPv4 medium)',
-    ]);
+    // IPv6 media parse like heartbeat's and are run (src/media/udp6.ts).
+    expect(diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic)).toEqual([]);
     expect(haCf.media).toEqual([
       { kind: 'mcast', dev: 'eth0', group: '239.0.0.1', port: 694, ttl: 1, loop: false },
       { kind: 'mcast6', dev: 'eth0', group: 'ff02::1:694', port: 694, hops: 1, loop: true },

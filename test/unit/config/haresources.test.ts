@@ -81,7 +81,15 @@ describe('groups', () => {
     ['ra1\n', /haresources:1:1: error: "ra1" has no resources/],
     [
       'ra1 IPaddr2::10.0.0.300/24\n',
-      /haresources:1:5: error: IPaddr2::10\.0\.0\.300\/24: "10\.0\.0\.300" is not an IPv4 address/,
+      /haresources:1:5: error: IPaddr2::10\.0\.0\.300\/24: "10\.0\.0\.300" is not an IPv4 or IPv6 address/,
+    ],
+    [
+      'ra1 IPaddr2::fd77:0:0:0:0:0:0:200/129/eth0\n',
+      /haresources:1:5: error: IPaddr2::fd77:0:0:0:0:0:0:200\/129\/eth0: "129" is not an IPv6 prefix length \(0\.\.128\)/,
+    ],
+    [
+      'ra1 IPaddr::fd77:0:0:0:0:0:0:200/64\n',
+      /haresources:1:5: error: IPaddr::fd77:0:0:0:0:0:0:200\/64: "fd77:0:0:0:0:0:0:200" is not an IPv4 address/,
     ],
     ['ra1 IPaddr2\n', /haresources:1:5: error: IPaddr2 needs an address/],
     ['ra1 10.0.0.1/40\n', /haresources:1:5: error: 10\.0\.0\.1\/40: "40" is not a netmask/],
