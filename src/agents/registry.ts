@@ -5,6 +5,8 @@ import type { Agent } from './agent.js';
 import { dummy } from './dummy.js';
 import { ipaddr } from './ipaddr.js';
 import { ipaddr2 } from './ipaddr2.js';
+import { ldirectord } from './ldirectord.js';
+import { lvsSyncDaemonSwap } from './lvssyncdaemonswap.js';
 import { sendArp } from './sendarp.js';
 
 /** Name → agent. Names are case-sensitive, as file names in resource.d are. */
@@ -13,6 +15,8 @@ export const AGENTS: Readonly<Record<string, Agent>> = {
   IPaddr: ipaddr,
   SendArp: sendArp,
   Dummy: dummy,
+  ldirectord,
+  LVSSyncDaemonSwap: lvsSyncDaemonSwap,
 };
 
 /** The agent with this name, if tsbeat has one. */

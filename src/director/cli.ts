@@ -4,7 +4,7 @@
 // Imports only node: built-ins and src/director (+ src/lib), so the agents' installed copy can run it.
 
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
   type DirectorStateFile,
@@ -89,13 +89,17 @@ function readState(file: string): DirectorStateFile | undefined {
   }
 }
 
-/** Start a background director and wait until it has programmed the table. */
-async function startBackground(
+/**
+ * Start a background director and wait until it has programmed the table (or `signal` aborts).
+ * Resolves with undefined on success, else the reason (including the child's stderr).
+ */
+export async function startBackground(
   configPath: string,
   runDir: string,
   bin: string,
   timeoutMs: number,
-): Promise<number> {
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const entry = fileURLToPath(new URL('./cli.js', import.meta.url));
   const child = spawn(process.execPath, [entry, '--daemon-child', '-c', configPath, 'start'], {
     detached: true,
@@ -110,25 +114,23 @@ async function startBackground(
   child.on('exit', (code) => {
     exited = code;
   });
+  child.on('error', (e) => {
+    stderr += e.message;
+    exited = 127;
+  });
   const stateFile = stateFileOf(runDir, configName(configPath));
   const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (exited !== undefined) {
-      process.stderr.write(stderr);
-      process.stderr.write(`tsbeat director: the director exited with code ${exited} while starting\n`);
-      return 1;
-    }
+  while (Date.now() < end && !signal?.aborted) {
+    if (exited !== undefined) return `${stderr}the director exited with code ${exited} while starting`;
     const s = readState(stateFile);
     if (s?.ready && s.pid === child.pid) {
       child.stderr.destroy();
       child.unref();
-      return 0;
+      return undefined;
     }
     await sleep(50);
   }
-  process.stderr.write(stderr);
-  process.stderr.write(`tsbeat director: not ready within ${timeoutMs} ms\n`);
-  return 1;
+  return `${stderr}the director was not ready within ${timeoutMs} ms`;
 }
 
 async function status(configPath: string, runDir: string, bin: string, json: boolean): Promise<number> {
@@ -151,6 +153,12 @@ async function status(configPath: string, runDir: string, bin: string, json: boo
   });
   process.stdout.write(json ? `${JSON.stringify(report, null, 2)}\n` : formatStatus(report));
   return daemon.state === 'running' ? 0 : daemon.state === 'stale' ? 1 : 3;
+}
+
+function started(error: string | undefined): number {
+  if (error === undefined) return 0;
+  process.stderr.write(`tsbeat director: ${error}\n`);
+  return 1;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -218,18 +226,18 @@ export async function main(argv: string[]): Promise<number> {
     case 'start':
       if (d.state === 'running' && !child) return 0;
       if (debug || child) {
-        if (!existsSync(runDir) && !child) {
-          // runDirector creates it.
-        }
-        return runDirector({ configPath, ipvsadm: bin, runDir, debug: debug && !child }, config);
+        const rc = await runDirector({ configPath, ipvsadm: bin, runDir, debug: debug && !child }, config);
+        // Checks in flight may hold sockets a little longer; the director is done.
+        setTimeout(() => process.exit(rc), 100).unref();
+        return rc;
       }
-      return startBackground(configPath, runDir, bin, 60_000);
+      return started(await startBackground(configPath, runDir, bin, 60_000));
     case 'stop':
       return stop();
     case 'restart': {
       const rc = await stop();
       if (rc !== 0) return rc;
-      return startBackground(configPath, runDir, bin, 60_000);
+      return started(await startBackground(configPath, runDir, bin, 60_000));
     }
     case 'reload':
     case 'force-reload':
