@@ -212,34 +212,38 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
   };
 
   let core = new DirectorCore(config);
-  // Effects run strictly in order; a failed ipvsadm is logged and repaired by the next reconcile.
-  let queue: Promise<void> = Promise.resolve();
-  const execute = (effects: readonly DirectorEffect[]): Promise<void> => {
-    queue = queue.then(async () => {
-      for (const e of effects) {
-        if (e.kind === 'log') log(e.message);
-        else if (e.kind === 'ipvsadm') {
-          const r = await ipvsadm(opts.ipvsadm, e.args);
-          if (r.code !== 0) log(`ipvsadm ${e.args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
-        } else {
-          const [file, ...pre] = e.command.split(/\s+/).filter(Boolean);
-          if (file === undefined) continue;
-          await new Promise<void>((resolve) => {
-            const c = spawn(file, [...pre, ...e.args], { stdio: 'ignore' });
-            c.on('error', (err) => {
-              log(`${e.command}: ${err.message}`);
-              resolve();
-            });
-            c.on('exit', (code) => {
-              if (code !== 0) log(`${[e.command, ...e.args].join(' ')} exited ${code}`);
-              resolve();
-            });
+  const runEffects = async (effects: readonly DirectorEffect[]): Promise<void> => {
+    for (const e of effects) {
+      if (e.kind === 'log') log(e.message);
+      else if (e.kind === 'ipvsadm') {
+        const r = await ipvsadm(opts.ipvsadm, e.args);
+        if (r.code !== 0) log(`ipvsadm ${e.args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+      } else {
+        const [file, ...pre] = e.command.split(/\s+/).filter(Boolean);
+        if (file === undefined) continue;
+        await new Promise<void>((resolve) => {
+          const c = spawn(file, [...pre, ...e.args], { stdio: 'ignore' });
+          c.on('error', (err) => {
+            log(`${e.command}: ${err.message}`);
+            resolve();
           });
-        }
+          c.on('exit', (code) => {
+            if (code !== 0) log(`${[e.command, ...e.args].join(' ')} exited ${code}`);
+            resolve();
+          });
+        });
       }
-    });
+    }
+  };
+  // Every core step runs inside one queue, after the commands of the step before have been
+  // executed: the core's view of the kernel and a fresh read can then never disagree because a
+  // command was still on its way. A failed ipvsadm is logged and repaired by the next reconcile.
+  let queue: Promise<void> = Promise.resolve();
+  const step = (decide: () => readonly DirectorEffect[]): Promise<void> => {
+    queue = queue.then(() => runEffects(decide()));
     return queue;
   };
+  const execute = (effects: readonly DirectorEffect[]): Promise<void> => step(() => effects);
 
   let stateDirty = true;
   const writeState = (): void => {
@@ -293,9 +297,9 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
       const v = vs.virtual;
       let next = connects;
       if (maintained(rs)) {
-        await execute(core.maintenance(v.id, rs.addr, Date.now()));
+        await step(() => core.maintenance(v.id, rs.addr, Date.now()));
       } else if (v.checktype === 'on') {
-        await execute(core.forceUp(v.id, rs.addr, Date.now()));
+        await step(() => core.forceUp(v.id, rs.addr, Date.now()));
       } else if (v.checktype !== 'off') {
         let kind: CheckKind;
         if (v.checktype === 'combined') kind = connects >= v.connectCount ? 'negotiate' : 'connect';
@@ -309,7 +313,7 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
           if (kind === 'negotiate') next = outcome.ok ? 0 : connects;
           else next = outcome.ok ? connects + 1 : v.connectCount;
         }
-        await execute(core.checkResult(v.id, rs.addr, outcome, Date.now()));
+        await step(() => core.checkResult(v.id, rs.addr, outcome, Date.now()));
       }
       stateDirty = true;
       scheduleReal(vs, rs, v.checkintervalS * 1000, gen, next);
@@ -328,21 +332,22 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
   };
 
   const startWith = async (cfg: DirectorConfig, previous?: DirectorConfig): Promise<boolean> => {
-    let observed: IpvsTable | string = '';
+    let ok = false;
     queue = queue.then(async () => {
-      observed = await readTable(opts.ipvsadm);
+      const observed = await readTable(opts.ipvsadm);
+      if (typeof observed === 'string') {
+        log(observed);
+        return;
+      }
+      const next = new DirectorCore(cfg, previous ? core.virtuals : undefined);
+      const effects = next.start(observed, Date.now(), previous);
+      core = next;
+      config = cfg;
+      ok = true;
+      await runEffects(effects);
     });
     await queue;
-    if (typeof observed === 'string') {
-      log(observed);
-      return false;
-    }
-    const next = new DirectorCore(cfg, previous ? core.virtuals : undefined);
-    const effects = next.start(observed, Date.now(), previous);
-    core = next;
-    config = cfg;
-    await execute(effects);
-    return true;
+    return ok;
   };
 
   if (!(await startWith(config))) {
@@ -381,17 +386,7 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
     queue = queue.then(async () => {
       const t = await readTable(opts.ipvsadm);
       if (typeof t === 'string') log(t);
-      else {
-        const fx = core.reconcile(t);
-        // Run inline: we are already inside the queue.
-        for (const e of fx) {
-          if (e.kind === 'log') log(e.message);
-          else if (e.kind === 'ipvsadm') {
-            const r = await ipvsadm(opts.ipvsadm, e.args);
-            if (r.code !== 0) log(`ipvsadm ${e.args.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
-          }
-        }
-      }
+      else if (!stopping) await runEffects(core.reconcile(t));
     });
     try {
       const st = statSync(config.path);
@@ -419,7 +414,7 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
       stopping = true;
       clearInterval(housekeeping);
       for (const t of timers) clearTimeout(t);
-      await execute(core.stop());
+      await step(() => core.stop());
       log(`Linux Director Daemon terminated on signal: ${signal}`);
       clearInterval(stateTimer);
       rmSync(stateFile, { force: true });

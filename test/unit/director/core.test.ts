@@ -7,8 +7,8 @@
  * this configuration owns, and cleanstop removes it all.
  */
 import { describe, expect, it } from 'vitest';
-import { type DirectorEffect, DirectorCore } from '../../../src/director/core.js';
-import { type IpvsTable, applyCommand, parseIpvsList } from '../../../src/director/ipvs.js';
+import { DirectorCore, type DirectorEffect } from '../../../src/director/core.js';
+import { applyCommand, type IpvsTable, parseIpvsList } from '../../../src/director/ipvs.js';
 import { parseDirectorConfig } from '../../../src/director/parse.js';
 
 function core(text: string): DirectorCore {
@@ -18,7 +18,13 @@ function core(text: string): DirectorCore {
 }
 
 const cmds = (fx: readonly DirectorEffect[]): string[] =>
-  fx.flatMap((e) => (e.kind === 'ipvsadm' ? [e.args.join(' ')] : e.kind === 'exec' ? [`exec ${e.command} ${e.args.join(' ')}`.trim()] : []));
+  fx.flatMap((e) =>
+    e.kind === 'ipvsadm'
+      ? [e.args.join(' ')]
+      : e.kind === 'exec'
+        ? [`exec ${e.command} ${e.args.join(' ')}`.trim()]
+        : [],
+  );
 
 const ok = { ok: true, reason: 'ok', latencyMs: 1 };
 const bad = { ok: false, reason: 'refused', latencyMs: 1 };
@@ -54,9 +60,15 @@ describe('director core', () => {
     c.checkResult('tcp:10.0.0.100:80', '10.0.0.1:80', ok, 1);
     const first = c.checkResult('tcp:10.0.0.100:80', '10.0.0.1:80', bad, 2);
     expect(cmds(first)).toEqual([]);
-    expect(first).toContainEqual({ kind: 'log', message: 'Soft failure real server: 10.0.0.1:80 (tcp:10.0.0.100:80) failure 1/2' });
+    expect(first).toContainEqual({
+      kind: 'log',
+      message: 'Soft failure real server: 10.0.0.1:80 (tcp:10.0.0.100:80) failure 1/2',
+    });
     const reset = c.checkResult('tcp:10.0.0.100:80', '10.0.0.1:80', ok, 3);
-    expect(reset).toContainEqual({ kind: 'log', message: 'Resetting soft failure count: 10.0.0.1:80 (tcp:10.0.0.100:80)' });
+    expect(reset).toContainEqual({
+      kind: 'log',
+      message: 'Resetting soft failure count: 10.0.0.1:80 (tcp:10.0.0.100:80)',
+    });
     c.checkResult('tcp:10.0.0.100:80', '10.0.0.1:80', bad, 4);
     expect(cmds(c.checkResult('tcp:10.0.0.100:80', '10.0.0.1:80', bad, 5))).toEqual([
       '-e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 0',
@@ -64,7 +76,9 @@ describe('director core', () => {
   });
 
   it('deletes instead of quiescing when quiescent=no, and puts the fallback in while nothing is up', () => {
-    const c = core('virtual=10.0.0.100:80\n\treal=10.0.0.1:80 masq\n\tfallback=127.0.0.1:80\n\tfallbackcommand="/bin/fb"\n');
+    const c = core(
+      'virtual=10.0.0.100:80\n\treal=10.0.0.1:80 masq\n\tfallback=127.0.0.1:80\n\tfallbackcommand="/bin/fb"\n',
+    );
     expect(cmds(c.start(new Map(), 0))).toEqual([
       '-A -t 10.0.0.100:80 -s wrr',
       '-a -t 10.0.0.100:80 -x 0 -y 0 -r 127.0.0.1:80 -g -w 1',
@@ -143,8 +157,12 @@ virtual=10.0.0.100:80
 `);
     c.start(new Map(), 0);
     const id = 'tcp:10.0.0.100:80';
-    expect(cmds(c.checkResult(id, '10.0.0.1:80', ok, 1))).toEqual(['-e -t 10.0.0.100:80 -x 0 -y 0 -r 10.0.0.1:80 -g -w 1']);
-    expect(cmds(c.checkResult(id, '10.0.0.2:80', ok, 1))).toEqual(['-e -t 10.0.0.100:80 -x 0 -y 0 -r 10.0.0.2:80 -g -w 1']);
+    expect(cmds(c.checkResult(id, '10.0.0.1:80', ok, 1))).toEqual([
+      '-e -t 10.0.0.100:80 -x 0 -y 0 -r 10.0.0.1:80 -g -w 1',
+    ]);
+    expect(cmds(c.checkResult(id, '10.0.0.2:80', ok, 1))).toEqual([
+      '-e -t 10.0.0.100:80 -x 0 -y 0 -r 10.0.0.2:80 -g -w 1',
+    ]);
     // Weight 3 >= quorum 2 + hysteresis 1: quorum gained, the fallback leaves.
     expect(cmds(c.checkResult(id, '10.0.0.3:80', ok, 1))).toEqual([
       '-e -t 10.0.0.100:80 -x 0 -y 0 -r 10.0.0.3:80 -g -w 1',
@@ -152,8 +170,12 @@ virtual=10.0.0.100:80
       '-d -t 10.0.0.100:80 -r 127.0.0.1:80',
     ]);
     // Weight 2, then 1: not below 2-1 yet.
-    expect(cmds(c.checkResult(id, '10.0.0.3:80', bad, 2))).toEqual(['-e -t 10.0.0.100:80 -r 10.0.0.3:80 -g -w 0']);
-    expect(cmds(c.checkResult(id, '10.0.0.2:80', bad, 2))).toEqual(['-e -t 10.0.0.100:80 -r 10.0.0.2:80 -g -w 0']);
+    expect(cmds(c.checkResult(id, '10.0.0.3:80', bad, 2))).toEqual([
+      '-e -t 10.0.0.100:80 -r 10.0.0.3:80 -g -w 0',
+    ]);
+    expect(cmds(c.checkResult(id, '10.0.0.2:80', bad, 2))).toEqual([
+      '-e -t 10.0.0.100:80 -r 10.0.0.2:80 -g -w 0',
+    ]);
     // Weight 0 < 1: lost.
     expect(cmds(c.checkResult(id, '10.0.0.1:80', bad, 3))).toEqual([
       '-e -t 10.0.0.100:80 -r 10.0.0.1:80 -g -w 0',
@@ -170,6 +192,8 @@ virtual=10.0.0.100:80
     expect(cmds(c.checkResult(id, '10.0.0.1:80', bad, 2))).toEqual([]);
     expect(cmds(c.checkResult(id, '10.0.0.1:80', ok, 3))).toEqual([]);
     expect(cmds(c.checkResult(id, '10.0.0.1:80', ok, 4))).toEqual([]);
-    expect(cmds(c.checkResult(id, '10.0.0.1:80', ok, 5))).toEqual(['-a -t 10.0.0.100:80 -x 0 -y 0 -r 10.0.0.1:80 -g -w 1']);
+    expect(cmds(c.checkResult(id, '10.0.0.1:80', ok, 5))).toEqual([
+      '-a -t 10.0.0.100:80 -x 0 -y 0 -r 10.0.0.1:80 -g -w 1',
+    ]);
   });
 });

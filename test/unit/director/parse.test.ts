@@ -5,8 +5,8 @@
  * directives and as `#tsbeat:` comments the stock ldirectord ignores.
  */
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic } from '../../../src/lib/diagnostic.js';
 import { parseDirectorConfig } from '../../../src/director/parse.js';
+import { formatDiagnostic } from '../../../src/lib/diagnostic.js';
 
 const TUTORIAL = `# Global Directives
 checktimeout=3
@@ -64,7 +64,8 @@ describe('ldirectord.cf parser', () => {
   });
 
   it('settles defaults as ldirectord does', () => {
-    const c = parseDirectorConfig('virtual=10.0.0.1:53\n\treal=10.0.0.2 masq 3 "x", "y" l:2 u:9\n', 'f').config!;
+    const c = parseDirectorConfig('virtual=10.0.0.1:53\n\treal=10.0.0.2 masq 3 "x", "y" l:2 u:9\n', 'f')
+      .config!;
     const v = c.virtuals[0]!;
     expect(v.protocol).toBe('udp'); // port 53 → udp
     expect(v.service).toBe('dns');
@@ -72,7 +73,15 @@ describe('ldirectord.cf parser', () => {
     expect(v.checktimeoutS).toBe(5);
     expect(v.negotiatetimeoutS).toBe(30);
     expect(v.scheduler).toBe('wrr');
-    expect(v.reals[0]).toMatchObject({ port: 0, forward: 'masq', weight: 3, request: '/x', receive: 'y', lowerThreshold: 2, upperThreshold: 9 });
+    expect(v.reals[0]).toMatchObject({
+      port: 0,
+      forward: 'masq',
+      weight: 3,
+      request: '/x',
+      receive: 'y',
+      lowerThreshold: 2,
+      upperThreshold: 9,
+    });
   });
 
   it('expands a->b ranges and reads fwmark services and fallbacks', () => {
@@ -82,24 +91,63 @@ describe('ldirectord.cf parser', () => {
     ).config!;
     expect(c.virtuals[0]).toMatchObject({ id: 'fwm:7', protocol: 'fwm', service: 'none' });
     expect(c.virtuals[0]?.reals.map((r) => r.ip)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
-    expect(c.virtuals[1]).toMatchObject({ service: 'https', fallback: { ip: '10.0.0.8', port: 8443, forward: 'masq' } });
+    expect(c.virtuals[1]).toMatchObject({
+      service: 'https',
+      fallback: { ip: '10.0.0.8', port: 8443, forward: 'masq' },
+    });
   });
 
   it.each([
-    ['checkinterval=0\n', 'f:1: error: invalid check interval value "0" (checkinterval takes a whole number above 0)'],
-    ['checkintervall=5\n', 'f:1: error: Unknown command "checkintervall" outside a virtual block (did you mean "checkinterval"?)'],
+    [
+      'checkinterval=0\n',
+      'f:1: error: invalid check interval value "0" (checkinterval takes a whole number above 0)',
+    ],
+    [
+      'checkintervall=5\n',
+      'f:1: error: Unknown command "checkintervall" outside a virtual block (did you mean "checkinterval"?)',
+    ],
     ['connecttimeout=5\n', 'f:1: error: connecttimeout directive deprecated in favour of negotiatetimeout'],
-    ['real=1.2.3.4:80 gate\n', 'f:1: error: "real" belongs inside a virtual= block (indent it by a tab or four spaces under its virtual= line)'],
-    ['virtual=1.2.3.4:80\n\treal=1.2.3.5:80 route\n', 'f:2: error: forward method must be gate, masq or ipip (not "route")'],
-    ['virtual=1.2.3.4:80\n\tchecktype=http\n', 'f:2: error: checktype must be "connect", "negotiate", "on", "off", "ping", "external", "external-perl" or a positive number (not "http")'],
+    [
+      'real=1.2.3.4:80 gate\n',
+      'f:1: error: "real" belongs inside a virtual= block (indent it by a tab or four spaces under its virtual= line)',
+    ],
+    [
+      'virtual=1.2.3.4:80\n\treal=1.2.3.5:80 route\n',
+      'f:2: error: forward method must be gate, masq or ipip (not "route")',
+    ],
+    [
+      'virtual=1.2.3.4:80\n\tchecktype=http\n',
+      'f:2: error: checktype must be "connect", "negotiate", "on", "off", "ping", "external", "external-perl" or a positive number (not "http")',
+    ],
     ['virtual=1.2.3.4:80\n\tquiescent=true\n', "f:2: error: quiescent must be 'yes' or 'no' (not \"true\")"],
-    ['virtual=1.2.3.4:80\n\treceive="(unclosed"\n', 'f:2: error: receive is not a valid regular expression: Invalid regular expression: /(unclosed/: Unterminated group'],
-    ['virtual=1.2.3.4:80\nvirtual=1.2.3.4:80\n', 'f:2: error: duplicate virtual server tcp:1.2.3.4:80 (merge the two virtual= blocks)'],
-    ['virtual=web.example:80\n', 'f:1: error: invalid address "web.example" for virtual server (tsbeat director does not resolve host names at start; write the IPv4 address)'],
-    ['virtual=1.2.3.4:80\n\treal=1.2.3.5:80 gate 1 junk\n', 'f:2: error: Invalid real server line, around "junk"'],
-    ['#tsbeat: quiescent = yes\n', 'f:1: error: "quiescent" is not a tsbeat extension (#tsbeat: lines take quorum, hysteresis, quorum_up, quorum_down, successcount, digest, maxchecks)'],
-    ['virtual=1.2.3.4:80\n\t#tsbeat: quorum = 2\n\t#tsbeat: hysteresis = 2\n', 'f:1: error: hysteresis 2 must be below quorum 2 (quorum is lost below quorum - hysteresis, which must stay above 0)'],
-    ['virtual=1.2.3.4:80\n\tdigest = abc\n', 'f:2: error: invalid digest "abc" (give the 32 hex digits of the body\'s MD5 (md5sum))'],
+    [
+      'virtual=1.2.3.4:80\n\treceive="(unclosed"\n',
+      'f:2: error: receive is not a valid regular expression: Invalid regular expression: /(unclosed/: Unterminated group',
+    ],
+    [
+      'virtual=1.2.3.4:80\nvirtual=1.2.3.4:80\n',
+      'f:2: error: duplicate virtual server tcp:1.2.3.4:80 (merge the two virtual= blocks)',
+    ],
+    [
+      'virtual=web.example:80\n',
+      'f:1: error: invalid address "web.example" for virtual server (tsbeat director does not resolve host names at start; write the IPv4 address)',
+    ],
+    [
+      'virtual=1.2.3.4:80\n\treal=1.2.3.5:80 gate 1 junk\n',
+      'f:2: error: Invalid real server line, around "junk"',
+    ],
+    [
+      '#tsbeat: quiescent = yes\n',
+      'f:1: error: "quiescent" is not a tsbeat extension (#tsbeat: lines take quorum, hysteresis, quorum_up, quorum_down, successcount, digest, maxchecks)',
+    ],
+    [
+      'virtual=1.2.3.4:80\n\t#tsbeat: quorum = 2\n\t#tsbeat: hysteresis = 2\n',
+      'f:1: error: hysteresis 2 must be below quorum 2 (quorum is lost below quorum - hysteresis, which must stay above 0)',
+    ],
+    [
+      'virtual=1.2.3.4:80\n\tdigest = abc\n',
+      'f:2: error: invalid digest "abc" (give the 32 hex digits of the body\'s MD5 (md5sum))',
+    ],
   ])('reports %j with its line', (text, message) => {
     expect(errors(text)).toEqual([message]);
   });
