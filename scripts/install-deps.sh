@@ -17,6 +17,9 @@ apt-get install -y --no-install-recommends \
   heartbeat resource-agents cluster-glue pacemaker-cli-utils \
   socat iproute2 iputils-arping iputils-ping tcpdump \
   man-db groff-base procps psmisc util-linux e2fsprogs kmod nftables
+# The reference LVS director the director's command stream and bench are compared with (its
+# service is never started: policy-rc.d above).
+apt-get install -y --no-install-recommends ldirectord
 # The project's qemu VM (scripts/vm-run) for what this host's kernel lacks (IPVS, DRBD 8.4,
 # netem): qemu with software emulation, and the tools copied into the guest.
 apt-get install -y --no-install-recommends \
