@@ -104,7 +104,7 @@ echo "OK reconcile re-added a hand-deleted real"
 
 # The sync daemon follows the agent: master on start, back to backup on stop.
 HA_RSCTMP=/tmp ns director $repo/resource.d/LVSSyncDaemonSwap master d0 7 start >/dev/null || fail "LVSSyncDaemonSwap start"
-ns director ipvsadm -L --daemon | grep -q "master sync daemon (mcast=d0, syncid=7)" || fail "no master daemon"
+ns director ipvsadm -L --daemon | grep -q "master sync daemon (mcast=d0, syncid=7" || fail "no master daemon"
 echo "OK LVSSyncDaemonSwap start: master sync daemon"
 
 ns director node $repo/dist/cli/tsbeat.js director /tmp/ld.cf status --json > /tmp/status.json || fail "status"
@@ -122,7 +122,7 @@ echo "OK status --json: checks, latency, reason, sync role"
 ns director node $repo/dist/cli/tsbeat.js director /tmp/ld.cf status | sed 's/^/status| /'
 
 HA_RSCTMP=/tmp ns director $repo/resource.d/LVSSyncDaemonSwap master d0 7 stop >/dev/null || fail "LVSSyncDaemonSwap stop"
-ns director ipvsadm -L --daemon | grep -q "backup sync daemon (mcast=d0, syncid=7)" || fail "no backup daemon"
+ns director ipvsadm -L --daemon | grep -q "backup sync daemon (mcast=d0, syncid=7" || fail "no backup daemon"
 ns director ipvsadm -L --daemon | grep -q master && fail "master still running"
 echo "OK LVSSyncDaemonSwap stop: backup sync daemon"
 
