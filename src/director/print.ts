@@ -107,14 +107,8 @@ export function buildStatus(i: StatusInputs): StatusReport {
       const k = kernelReal(r.addr);
       k.configuredWeight = r.weight;
       k.forward = k.forward ?? r.forward;
-      k.check =
-        r.checks === 0 && r.lastOk === undefined
-          ? 'unchecked'
-          : r.up
-            ? 'up'
-            : r.failcount > 0
-              ? 'soft-failing'
-              : 'down';
+      k.check = r.checks === 0 && r.lastOk === undefined ? 'unchecked' : r.up ? 'up' : 'down';
+      // Soft-failing = still in service with failures counted; a real out of service is down.
       if (r.up && r.failcount > 0) k.check = 'soft-failing';
       k.failcount = r.failcount;
       k.checks = r.checks;
