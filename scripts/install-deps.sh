@@ -24,5 +24,8 @@ apt-get install -y --no-install-recommends ldirectord
 # netem): qemu with software emulation, and the tools copied into the guest.
 apt-get install -y --no-install-recommends \
   qemu-system-x86 busybox-static xz-utils ipvsadm drbd-utils
+# LXC for the lxc agent's tests (a busybox container; LXC runs here with cgroup v1 and no
+# systemd as PID 1, unlike podman's and systemd-nspawn's packages, see src/agents/README.md).
+apt-get install -y --no-install-recommends lxc
 # Download the guest kernel and build its image now, so that no test pays for it.
 bash "$(dirname "$0")/vm-run" --prepare

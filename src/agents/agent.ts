@@ -65,6 +65,12 @@ export interface HeartbeatStyle {
    * agent's code before printing anything. Kept, because `status` output is protocol.
    */
   readonly silentOnFailure?: boolean;
+  /**
+   * For agents whose heartbeat-style script was never an OCF wrapper (drbd-utils' drbddisk,
+   * util-vserver's vserver): the whole script — its own status words and exit codes — replacing
+   * heartbeat's `hto-mapfuncs` layer. The OCF dispatcher is still used for the actions it runs.
+   */
+  readonly script?: (args: readonly string[], action: string, call: OcfCall) => Promise<number>;
 }
 
 /** A tsbeat resource agent: one TypeScript implementation behind both packagings. */

@@ -3,12 +3,19 @@
 // run, without forking a shell or Node; `ip` and the GARP runner come from pre-spawned idle
 // processes (runtime.ts).
 
+import type { AgentProblem, BuiltinAgentCheck } from '../config/load.js';
 import { faultHook } from '../lib/fault-hooks.js';
 import { type AgentIo, exitReasonLine, type OcfCall, runOcfAction } from './agent.js';
 import { runHeartbeatAction } from './heartbeat.js';
 import { type LogLevel, makeLogSink } from './log.js';
+import { OCF } from './ocf.js';
 import { findAgent } from './registry.js';
-import { inProcessRuntime, prewarmInProcessRuntime, shutdownInProcessRuntime } from './runtime.js';
+import {
+  executableRuntime,
+  inProcessRuntime,
+  prewarmInProcessRuntime,
+  shutdownInProcessRuntime,
+} from './runtime.js';
 
 /** The agents tsbeat implements itself, by heartbeat script name ('IPaddr2', 'IPaddr', 'SendArp', 'Dummy'). */
 export function isBuiltinAgent(script: string): boolean {
@@ -150,3 +157,83 @@ export function prewarmBuiltinAgents(): void {
 export function shutdownBuiltinAgents(): void {
   shutdownInProcessRuntime();
 }
+
+/** The OCF code names operators see in `tsbeat check`. */
+const RC_NAMES: Readonly<Record<number, string>> = {
+  1: 'OCF_ERR_GENERIC',
+  2: 'OCF_ERR_ARGS',
+  3: 'OCF_ERR_UNIMPLEMENTED',
+  4: 'OCF_ERR_PERM',
+  5: 'OCF_ERR_INSTALLED',
+  6: 'OCF_ERR_CONFIGURED',
+};
+
+/**
+ * `Script::arg::...` checked by the agent itself: the heartbeat argument grammar, then the
+ * agent's `validate-all` with the parameters the wrapper would export, and its exit reason.
+ * OCF_ERR_CONFIGURED (wrong everywhere) and a wrong argument count are errors; what depends on
+ * this machine (2 = here, 5 = not installed here, 1) is a warning, and is not checked at all
+ * when `local` is false (a configuration checked for another machine).
+ */
+export async function validateBuiltinResource(
+  script: string,
+  args: readonly string[],
+  local: boolean,
+  baseEnv: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<AgentProblem[]> {
+  const agent = findAgent(script);
+  if (agent === undefined) return [];
+  const parsed = agent.heartbeat.parse(args);
+  if (parsed === undefined) {
+    return [
+      {
+        severity: 'error',
+        message: `wrong arguments for the built-in agent ${script}`,
+        hint: `write ${script}${haresourcesForm(agent.heartbeat.grammar)}`,
+      },
+    ];
+  }
+  const env: Record<string, string | undefined> = {
+    PATH: baseEnv['PATH'],
+    HA_RSCTMP: baseEnv['HA_RSCTMP'],
+    OCF_ROOT: '/usr/lib/ocf',
+    OCF_RA_VERSION_MAJOR: '1',
+    OCF_RA_VERSION_MINOR: '0',
+    OCF_RESOURCE_INSTANCE: parsed.instance,
+    OCF_CHECK_LEVEL: local ? '10' : '0',
+  };
+  for (const [k, v] of Object.entries(parsed.reskeys)) env[`OCF_RESKEY_${k}`] = v;
+  let reason: string | undefined;
+  const rc = await runOcfAction(agent, 'validate-all', {
+    env,
+    io: {
+      log: () => {},
+      stdout: () => {},
+      stderr: () => {},
+      exitReason: (r) => {
+        reason = r;
+      },
+    },
+    runtime: executableRuntime(),
+    signal: AbortSignal.timeout(30_000),
+    argv0: script,
+  });
+  if (rc === OCF.SUCCESS) return [];
+  const what = `${RC_NAMES[rc] ?? `exit ${rc}`} (${rc}): ${reason ?? 'validate-all failed'}`;
+  if (rc === OCF.ERR_CONFIGURED) return [{ severity: 'error', message: what }];
+  if (!local) return [];
+  return [{ severity: 'warning', message: `on this machine: ${what}` }];
+}
+
+/** A wrapper's usage grammar as haresources spells it: "dev dir [fstype]" → "::dev::dir[::fstype]". */
+export function haresourcesForm(grammar: string): string {
+  if (grammar === '') return '';
+  const g = grammar.replace(/ \[/g, '[::').replace(/ /g, '::');
+  return g.startsWith('[') ? `[::${g.slice(1)}` : `::${g}`;
+}
+
+/** For `tsbeat check` (config/load.ts's BuiltinAgentCheck). */
+export const builtinAgentCheck: BuiltinAgentCheck = {
+  isBuiltin: isBuiltinAgent,
+  validate: (script, args, local) => validateBuiltinResource(script, args, local),
+};

@@ -32,6 +32,7 @@ export async function runHeartbeatAction(
   call: OcfCall,
 ): Promise<number> {
   const { io } = call;
+  if (agent.heartbeat.script) return agent.heartbeat.script(args, action, call);
   const parsed = agent.heartbeat.parse(args);
   if (parsed === undefined) {
     io.stdout(heartbeatUsage(agent, call.argv0));

@@ -2,12 +2,18 @@
 // the OCF type).
 
 import type { Agent } from './agent.js';
+import { delay } from './delay.js';
+import { drbddisk } from './drbddisk.js';
 import { dummy } from './dummy.js';
+import { filesystem } from './filesystem.js';
 import { ipaddr } from './ipaddr.js';
 import { ipaddr2 } from './ipaddr2.js';
 import { ldirectord } from './ldirectord.js';
 import { lvsSyncDaemonSwap } from './lvssyncdaemonswap.js';
+import { lxc } from './lxc.js';
+import { mailTo } from './mailto.js';
 import { sendArp } from './sendarp.js';
+import { vserver } from './vserver.js';
 
 /** Name → agent. Names are case-sensitive, as file names in resource.d are. */
 export const AGENTS: Readonly<Record<string, Agent>> = {
@@ -15,6 +21,12 @@ export const AGENTS: Readonly<Record<string, Agent>> = {
   IPaddr: ipaddr,
   SendArp: sendArp,
   Dummy: dummy,
+  Filesystem: filesystem,
+  drbddisk,
+  vserver,
+  lxc,
+  MailTo: mailTo,
+  Delay: delay,
   ldirectord,
   LVSSyncDaemonSwap: lvsSyncDaemonSwap,
 };

@@ -25,6 +25,8 @@ export interface ToolOptions {
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
   readonly env?: NodeJS.ProcessEnv;
+  /** Text for the program's stdin (default: no stdin). */
+  readonly input?: string;
 }
 
 /** The host services an agent action uses. */
@@ -87,9 +89,13 @@ export function runTool(
     let settled = false;
     let timedOut = false;
     const child = spawn(file, [...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...(options.env ?? process.env), LC_ALL: 'C' },
     });
+    // stdin is the given text, or empty. A program that exits without reading it must not
+    // turn into an EPIPE error.
+    child.stdin.on('error', () => {});
+    child.stdin.end(options.input ?? '');
     const finish = (code: number): void => {
       if (settled) return;
       settled = true;

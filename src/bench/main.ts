@@ -1,15 +1,17 @@
 // Part: `npm run bench [-- NAME...]`: runs the named benchmarks (all by default) and prints figures.
 
-const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
+const BENCHES: Record<string, () => Promise<{ run: (argv?: readonly string[]) => Promise<void> }>> = {
   codec: () => import('./codec.js'),
   cluster: () => import('./cluster.js'),
   ipaddr2: () => import('./ipaddr2.js'),
   log: () => import('./log.js'),
+  fuzz: () => import('./fuzz.js'),
 };
 
 async function main(): Promise<void> {
   const names = process.argv.slice(2);
-  const selected = names.length > 0 ? names : Object.keys(BENCHES);
+  // fuzz is long (10^6 inputs) and checks robustness, not speed: only when named.
+  const selected = names.length > 0 ? names : Object.keys(BENCHES).filter((n) => n !== 'fuzz');
   for (const name of selected) {
     const load = BENCHES[name];
     if (!load) {

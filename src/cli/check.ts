@@ -3,6 +3,7 @@
 
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
+import { builtinAgentCheck } from '../agents/builtin.js';
 import { systemHost } from '../config/host.js';
 import { loadConfig } from '../config/load.js';
 import { configToJson, summarize } from '../config/print.js';
@@ -62,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
     host: args.values.offline ? null : systemHost(),
     hostname: hostname(),
     ...(args.values.node !== undefined ? { localNode: args.values.node } : {}),
+    agents: builtinAgentCheck,
   });
   const diagnostics = sortDiagnostics(result.diagnostics);
   const failed = hasErrors(diagnostics);
@@ -82,8 +84,10 @@ export async function main(argv: string[]): Promise<number> {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
   if (failed) {
+    // Errors only a resource agent found do not stop heartbeat: the resources fail when started.
+    const onlyAgents = diagnostics.every((d) => d.severity !== 'error' || d.agent === true);
     process.stdout.write(
-      `\n${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: heartbeat would refuse to start with this configuration.\n`,
+      `\n${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${onlyAgents ? 'these resources cannot start as written' : 'heartbeat would refuse to start with this configuration'}.\n`,
     );
     return 1;
   }

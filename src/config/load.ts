@@ -7,9 +7,9 @@ import { type Diagnostic, hasErrors } from '../lib/diagnostic.js';
 import { printable } from '../lib/printable.js';
 import { authkeysModeProblem, parseAuthkeys } from './authkeys.js';
 import { DEFAULT_UDP_PORT, parseHaCf } from './hacf.js';
-import { parseHaresources } from './haresources.js';
+import { type HaresourcesSource, parseHaresources } from './haresources.js';
 import type { HostEnv } from './host.js';
-import type { Config } from './model.js';
+import type { Config, ResourceGroupConfig } from './model.js';
 import { validateCrossFile, validateHost } from './validate.js';
 
 /** Config files are small; anything bigger is the wrong file (and must not exhaust memory). */
@@ -26,6 +26,25 @@ export interface LoadOptions {
   readonly hostname?: string;
   /** The user tsbeat runs as (default: the effective uid), who may own authkeys besides root. */
   readonly runningUid?: number;
+  /** tsbeat's built-in agents, to check their resources' arguments (injected by the CLI). */
+  readonly agents?: BuiltinAgentCheck;
+}
+
+/** A problem a built-in agent's own validation found in a resource's arguments. */
+export interface AgentProblem {
+  readonly severity: 'error' | 'warning';
+  readonly message: string;
+  readonly hint?: string;
+}
+
+/** What config needs to know of src/agents (which imports nothing from here). */
+export interface BuiltinAgentCheck {
+  isBuiltin(script: string): boolean;
+  /**
+   * The agent's validation of `Script::arg::...`; `local` false checks only what holds on every
+   * node (a config checked for another machine).
+   */
+  validate(script: string, args: readonly string[], local: boolean): Promise<readonly AgentProblem[]>;
 }
 
 export interface LoadResult {
@@ -259,9 +278,11 @@ export async function loadConfig(opts: LoadOptions): Promise<LoadResult> {
       localNode,
       localNodeOrigin: origin,
       scriptDirs: [join(opts.dir, 'resource.d'), '/etc/init.d'],
+      ...(opts.agents ? { isBuiltinAgent: (s: string) => opts.agents?.isBuiltin(s) === true } : {}),
     };
     diagnostics.push(...validateCrossFile(input));
     if (opts.host) diagnostics.push(...validateHost(input, opts.host));
+    if (opts.agents) diagnostics.push(...(await agentDiagnostics(input, opts.agents, opts.host !== null)));
   }
 
   const shown = diagnostics.map(printableDiagnostic);
@@ -285,4 +306,34 @@ function printableDiagnostic(d: Diagnostic): Diagnostic {
     message: printable(d.message, 1000),
     ...(d.hint !== undefined ? { hint: printable(d.hint, 500) } : {}),
   };
+}
+
+/** Each built-in resource's arguments through its agent's own validation, at its haresources position. */
+async function agentDiagnostics(
+  input: {
+    readonly groups: readonly ResourceGroupConfig[];
+    readonly groupsSource: HaresourcesSource;
+    readonly haresourcesFile: string;
+  },
+  agents: BuiltinAgentCheck,
+  local: boolean,
+): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const [gi, g] of input.groups.entries()) {
+    for (const [ri, r] of g.resources.entries()) {
+      if (!agents.isBuiltin(r.script)) continue;
+      const at = input.groupsSource.groups[gi]?.resources[ri];
+      for (const p of await agents.validate(r.script, r.args, local)) {
+        out.push({
+          severity: p.severity,
+          file: input.haresourcesFile,
+          ...(at ? { line: at.line, col: at.col } : {}),
+          message: `${r.spec}: ${p.message}`,
+          ...(p.hint !== undefined ? { hint: p.hint } : {}),
+          agent: true,
+        });
+      }
+    }
+  }
+  return out;
 }

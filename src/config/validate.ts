@@ -20,6 +20,8 @@ export interface ValidateInput {
   readonly localNodeOrigin: string;
   /** Directories searched for resource scripts, in order (heartbeat: DIR/resource.d, /etc/init.d). */
   readonly scriptDirs: readonly string[];
+  /** Resource scripts the daemon runs itself (no file needed); injected, config knows no agents. */
+  readonly isBuiltinAgent?: (script: string) => boolean;
 }
 
 /** Checks that need no host facts. */
@@ -253,7 +255,9 @@ export function validateHost(input: ValidateInput, host: HostEnv): Diagnostic[] 
 
   input.groups.forEach((g, gi) => {
     g.resources.forEach((r, ri) => {
-      const found = input.scriptDirs.some((d) => host.isExecutable(`${d}/${r.script}`));
+      const found =
+        input.isBuiltinAgent?.(r.script) === true ||
+        input.scriptDirs.some((d) => host.isExecutable(`${d}/${r.script}`));
       if (!found) {
         warn(
           input.haresourcesFile,

@@ -20,15 +20,15 @@ import { type Message, stringField } from '../codec/model.js';
 import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
-import { systemClock } from '../lib/clock.js';
+import { type Clock, systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
 import { FAULT_ENV, parseFaultHooks } from '../lib/fault-hooks.js';
 import { seededRandom } from '../lib/random.js';
 import { RejectedInput } from '../lib/rejected.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
-import { type Fencer, ResourceManager } from '../resources/manager.js';
+import { type Fencer, HaNode, type HaNodeResources } from '../node/ha-node.js';
+import { logMediumEvent } from '../node/words.js';
 import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
-import { ClusterNode, logMediumEvent } from './cluster-node.js';
 import { type DaemonFaults, daemonFaults } from './faults.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLog, type Log } from './log.js';
@@ -65,8 +65,7 @@ export class Daemon {
   private readonly opts: DaemonOptions;
   readonly log: Log;
   private media: Medium[] = [];
-  private node: ClusterNode | undefined;
-  private rm: ResourceManager | undefined;
+  private node: HaNode | undefined;
   private api: ApiServers | undefined;
   view: DaemonView | undefined;
   private stopping: Promise<boolean> | undefined;
@@ -152,7 +151,7 @@ export class Daemon {
       }
     }
 
-    this.node = new ClusterNode({
+    this.node = new HaNode({
       membership: {
         localNode: config.localNode,
         nodes: h.nodes,
@@ -173,24 +172,23 @@ export class Daemon {
       clock: systemClock,
       random: seededRandom(Number(process.hrtime.bigint() % 2_147_483_647n)),
       log,
+      loadavg: loadavgReader(systemClock),
       rejected: this.rejected,
+      resources: this.resourceSide(this.runner),
       onInternalError: (where, e) =>
         void this.failOver(where === 'listener' ? 'the resource layer' : `membership (${where})`, e),
       ...(this.faults ? { faults: this.faults } : {}),
     });
-    this.rm = this.createResourceManager(this.node, this.runner);
-    const rm = this.rm;
-    this.node.onEvent((e) => rm.onMembershipEvent(e));
-    this.node.onDeliver((d) => rm.onDelivered(d));
-    this.node.start();
+    const node = this.node;
+    node.start();
 
     const view = new DaemonView(VERSION, config, this.node);
     this.view = view;
     view.resources = {
-      rscStatus: () => rm.rscStatus(),
-      groups: () => rm.groups(),
-      standby: async (set) => rm.standby(set),
-      takeover: async (set) => rm.takeover(set),
+      rscStatus: () => node.rscStatus(),
+      groups: () => node.groups(),
+      standby: async (set) => node.standby(set),
+      takeover: async (set) => node.takeover(set),
     };
     this.node.onEvent((e) => {
       switch (e.kind) {
@@ -323,8 +321,8 @@ export class Daemon {
     }
   }
 
-  /** heartbeat's resource layer over the membership shell. */
-  private createResourceManager(node: ClusterNode, runner: ResourceRunner): ResourceManager {
+  /** heartbeat's resource layer: haresources, the agents and the STONITH device. */
+  private resourceSide(runner: ResourceRunner): HaNodeResources {
     const { config } = this.opts;
     const h = config.haCf;
     const log = this.log;
@@ -347,23 +345,15 @@ export class Daemon {
       this.builtinAgents = true;
     }
     const fencer = this.createFencer();
-    return new ResourceManager({
-      config,
+    return {
+      mode: h.autoFailback,
+      groups: config.groups,
       runner: { run: (resource, action, signal) => runner.run(resource, action, signal) },
       ...(fencer ? { fencer } : {}),
       takeoverWithoutFencing: /^(yes|true|on|1)$/i.test(envValue('TSBEAT_TAKEOVER_WITHOUT_FENCING') ?? ''),
-      send: (msg) => node.send(msg),
-      log: {
-        debug: (m) => log.debug(m),
-        info: (m) => log.info(m),
-        warn: (m) => log.warn(m),
-        error: (m) => log.error(m),
-        crit: (m) => log.crit(m),
-      },
-      clock: systemClock,
-      everHeard: (n) => node.state.peers.get(n)?.heard ?? false,
+      pid: process.pid,
       ...(Number.isFinite(stopRetryMax) ? { stopRetryMax } : {}),
-    });
+    };
   }
 
   /** The STONITH device of ha.cf (the last applicable line wins, as in heartbeat). */
@@ -458,15 +448,12 @@ export class Daemon {
   private async doStop(reason: string): Promise<boolean> {
     const log = this.log;
     log.info(`shutdown requested (${reason})`);
-    if (this.rm && this.node) {
-      const done = await this.rm.shutdown();
+    if (this.node) {
+      const done = await this.node.shutdown();
       if (!done) {
         this.stopping = undefined;
         return false;
       }
-      await sleep(SHUTDOWN_LINGER_MS);
-    } else if (this.node) {
-      this.sendShutdone();
       await sleep(SHUTDOWN_LINGER_MS);
     }
     await this.closeAll();
@@ -482,7 +469,6 @@ export class Daemon {
   }
 
   private async closeAll(): Promise<void> {
-    this.rm?.close();
     if (this.builtinAgents) shutdownBuiltinAgents();
     this.node?.stop();
     this.faults?.stop();
@@ -525,8 +511,8 @@ export class Daemon {
 
     let released = true;
     try {
-      const groups = this.rm?.groups() ?? [];
-      this.rm?.close();
+      const groups = this.node?.groups() ?? [];
+      this.node?.closeResources();
       const runner = this.runner;
       if (runner) {
         const signal = new AbortController().signal;
@@ -639,6 +625,34 @@ async function readAuthkeys(file: string): Promise<Keyring | string> {
   } catch (e) {
     return `cannot read ${file}: ${(e as Error).message}`;
   }
+}
+
+/**
+ * The `ld` field (informational): /proc/loadavg, refreshed asynchronously at most once a
+ * second, so building a heartbeat never waits for a file read.
+ */
+function loadavgReader(clock: Clock): () => string {
+  let cached = 'n/a';
+  let at = Number.NEGATIVE_INFINITY;
+  let reading = false;
+  return () => {
+    const now = clock.monotonicMs();
+    if (!reading && now - at >= 1000) {
+      at = now;
+      reading = true;
+      readFile('/proc/loadavg', 'latin1').then(
+        (text) => {
+          cached = text.trim();
+          reading = false;
+        },
+        () => {
+          cached = 'n/a';
+          reading = false;
+        },
+      );
+    }
+    return cached;
+  };
 }
 
 function shutdoneMessage(): Message {

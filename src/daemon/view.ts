@@ -1,5 +1,5 @@
 // Part: the daemon's implementation of the ClusterView the local API serves: membership from
-// the ClusterNode, parameters from ha.cf, resources from the resource manager.
+// the HaNode, parameters from ha.cf, resources from the node's resource side.
 
 import type { ApiAuthConfig, Config } from '../config/model.js';
 import type {
@@ -13,7 +13,7 @@ import type {
   StandbyResult,
 } from '../ipc/view.js';
 import { emptyRejectCounts, type RejectCounts } from '../lib/rejected.js';
-import type { ClusterNode } from './cluster-node.js';
+import type { HaNode } from '../node/ha-node.js';
 
 /** What the resource manager contributes to the view (absent until it runs). */
 export interface ResourceView {
@@ -28,7 +28,7 @@ const MAX_EVENTS = 100;
 export class DaemonView implements ClusterView {
   readonly version: string;
   private readonly config: Config;
-  private readonly node: ClusterNode;
+  private readonly node: HaNode;
   private readonly events: EventInfo[] = [];
   resources: ResourceView | undefined;
   /** Set by whoever owns the process: a graceful stop asked for through the control socket. */
@@ -41,7 +41,7 @@ export class DaemonView implements ClusterView {
   logStats: (() => ReturnType<NonNullable<ClusterView['logs']>>) | undefined;
   private readonly started = new Date().toISOString();
 
-  constructor(version: string, config: Config, node: ClusterNode) {
+  constructor(version: string, config: Config, node: HaNode) {
     this.version = version;
     this.config = config;
     this.node = node;

@@ -8,9 +8,26 @@ export interface Clock {
   wallMs(): number;
 }
 
-export const systemClock: Clock = {
+/** An opaque timer handle, as returned by {@link Timers.setTimeout}. */
+export type TimerHandle = unknown;
+
+/**
+ * One-shot timers, injected into the shells (HaNode, the group executor, XState actors) so the
+ * simulator runs them on its virtual clock. The shape is XState's `clock` option.
+ */
+export interface Timers {
+  setTimeout(fn: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** A clock that can also wake its owner: what a shell needs. */
+export interface TimerClock extends Clock, Timers {}
+
+export const systemClock: TimerClock = {
   monotonicMs: () => performance.now(),
   wallMs: () => Date.now(),
+  setTimeout: (fn, delayMs) => setTimeout(fn, delayMs),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
 /** A clock the tests and the simulator step by hand. */

@@ -14,6 +14,8 @@ export interface Diagnostic {
   readonly message: string;
   /** What to do about it, phrased for the operator. */
   readonly hint?: string;
+  /** Found by a resource agent's own validation (heartbeat itself would not refuse to start). */
+  readonly agent?: true;
 }
 
 /** `file:line:col: error: message (hint)`, the shape compilers and editors understand. */

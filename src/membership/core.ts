@@ -301,7 +301,7 @@ function receive(s: Step, link: number, msg: Message): void {
     s.events.push({ kind: 'badMessage', node: p.name, reason: 'missing or bad seq/hg' });
     return;
   }
-  if (p.generation !== undefined && hg < p.generation) {
+  if (p.generation !== undefined && hg < p.generation && cfg.mutationAcceptOldGeneration !== true) {
     s.events.push({ kind: 'oldGeneration', node: p.name, generation: hg, known: p.generation });
     return;
   }
@@ -352,7 +352,10 @@ function receive(s: Step, link: number, msg: Message): void {
   if (p.generation !== undefined && (p.seqHighWater === undefined || seq > p.seqHighWater))
     p.seqHighWater = seq;
 
-  if (!track(s, p, seq)) return;
+  // Before its first status names the generation, a frame is taken but starts no sequence
+  // tracking: a status it overtook would look old and be ignored, and the peer be declared
+  // dead while it is heard (found by the fault campaign under reordering).
+  if (p.generation !== undefined && !track(s, p, seq)) return;
   p.heard = true;
 
   if (isStatus) {
@@ -586,7 +589,9 @@ function limitFor(st: MembershipState, p: PeerState): number {
 }
 
 function deadlineOf(st: MembershipState, p: PeerState): number {
-  return (p.lastStatusAtMs ?? st.startedAtMs) + limitFor(st, p);
+  // A peer never heard since start gets initdead, also once comm-up came from another peer.
+  if (p.lastStatusAtMs === undefined) return st.startedAtMs + Math.max(st.cfg.initdeadMs, p.deadtimeMs);
+  return p.lastStatusAtMs + limitFor(st, p);
 }
 
 function declareDead(s: Step, p: PeerState): void {

@@ -45,6 +45,11 @@ export interface MembershipConfig {
   readonly uuid: Uint8Array;
   /** Grace given to each peer after the daemon itself was frozen; default 2 x keepalive. */
   readonly stallGraceMs?: number;
+  /**
+   * A deliberate bug, only for the test that proves the simulator catches it
+   * (test/sim/mutations.test.ts): frames of an older generation are not dropped.
+   */
+  readonly mutationAcceptOldGeneration?: boolean;
 }
 
 /** The world as the core sees it at one step. */

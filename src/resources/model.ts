@@ -38,6 +38,7 @@ export type WorkPurpose =
   | 'standbyRelease'
   | 'standbyAcquire'
   | 'shutdownRelease'
+  | 'shutdownAbortAcquire'
   | 'legacyRelease'
   | 'legacyAcquire'
   | 'partitionRelease'

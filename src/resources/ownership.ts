@@ -58,6 +58,11 @@ export interface OwnershipConfig {
   readonly fenceRetryMs?: number;
   /** Process id for heartbeat's "shutdown in progress (PID)" line. */
   readonly pid?: number;
+  /**
+   * A deliberate bug, only for the test that proves the simulator catches it
+   * (test/sim/mutations.test.ts): take a dead peer's groups over while its fence still runs.
+   */
+  readonly mutationTakeoverBeforeFence?: boolean;
 }
 
 export type OwnershipInput =
@@ -90,6 +95,8 @@ export interface OwnershipOutput {
 interface PendingWork {
   readonly item: WorkItem;
   readonly standbySet?: Holdings;
+  /** For a shutdown release: what this node held before it, taken back if the shutdown aborts. */
+  readonly heldBefore?: Holdings;
   readonly requester?: string;
 }
 
@@ -239,6 +246,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
       break;
   }
   timers(o);
+  checkInvariants(st);
   return {
     send: o.send,
     work: o.work,
@@ -247,6 +255,38 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
     ...(o.requestAccepted ? { requestAccepted: o.requestAccepted } : {}),
     wakeAtMs: nextWake(st),
   };
+}
+
+/**
+ * What holds after every step, whatever the input (asserted: a violation is a bug of this
+ * core, and the node shell reports it as an internal error of the resource layer; the fault
+ * campaign runs every seed with these checks on):
+ * 1. work ids are unique and increasing: every id in flight is below `nextWorkId`;
+ * 2. only nice_failback knows standby: legacy mode never has a standby in progress;
+ * 3. a shutdown is either queued or running, never both;
+ * 4. no standby and no shutdown release before comm-up (nothing is negotiated before it);
+ * 5. with nice_failback, comm-up has left `init` behind;
+ * 6. a node that is shutting down (nice_failback) claims nothing: takeovers, standby
+ *    acquisitions and the start-up settle are all refused while it releases;
+ * 7. the local node is never among the dead, departed or fenced peers;
+ * 8. handover, stuck and fence-retry entries name configured groups and peers.
+ */
+function checkInvariants(st: OwnershipState): void {
+  const me = st.cfg.localNode;
+  for (const id of st.inFlight.keys())
+    assert(id < st.nextWorkId, `ownership: work id ${id} not below nextWorkId`);
+  assert(nice(st) || st.standby === undefined, 'ownership: a standby in legacy mode');
+  assert(!(st.shuttingDown && st.shutdownQueued), 'ownership: shutdown both queued and running');
+  assert(st.commUp || st.standby === undefined, 'ownership: a standby before comm-up');
+  assert(!(nice(st) && st.commUp && st.rstate === 'init'), 'ownership: still init after comm-up');
+  assert(!(nice(st) && st.shuttingDown && st.iHold !== 0), 'ownership: claims resources while shutting down');
+  assert(!st.deadPeers.has(me) && !st.departedPeers.has(me), 'ownership: the local node counted as gone');
+  assert(!st.fenceRetry.has(me), 'ownership: fencing the local node');
+  const keys = new Set(st.cfg.groups.map((g) => g.key));
+  for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
+  for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
+  for (const n of st.fenceRetry.keys())
+    assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -325,7 +365,10 @@ function commUp(o: Out): void {
   if (st.commUp) return;
   st.commUp = true;
   if (!nice(st)) {
-    legacyRequestOwn(o, 'req_our_resources');
+    // A peer already found dead is fenced (with STONITH) and then taken over, own groups
+    // included: taking our groups first would run them while it may still hold them (found
+    // by the fault campaign: a node rebooted after a fence, its peer unheard).
+    if (st.pendingDeaths.length === 0) legacyRequestOwn(o, 'req_our_resources');
   } else {
     o.msg(['t', 'starting']);
     st.rstate = 'starting';
@@ -422,6 +465,18 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
     announce(o);
   }
   resolveOverlap(o, from, stable);
+  // The peer holds groups that prefer this node while this node holds them too: it resolves
+  // that (releases them) only on a stable word of ours, which this node, unaware of any
+  // trouble (it was frozen, not cut off), might never send. Found by the fault campaign.
+  if (
+    stable &&
+    nice(st) &&
+    st.rstate === 'stable' &&
+    !busy(st) &&
+    !st.standby &&
+    (st.iHold & mirror(st.otherHolds) & LOCAL) !== 0
+  )
+    announce(o);
   if (st.rstate !== 'stable' && st.rstate !== 'shutdown' && st.otherStable && st.commUp) {
     o.info('remote resource transition completed.');
     st.rstate = 'stable';
@@ -656,11 +711,17 @@ function peerDead(o: Out, node: string): void {
     o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
     return;
   }
-  const needFence = !st.everHeard.has(node) || (nice(st) ? st.otherHolds !== 0 : true);
+  // heartbeat fences only a peer that held resources (or was never heard). With a STONITH
+  // device tsbeat fences every dead peer before taking anything over: a peer that announced
+  // "none" (both nodes still settling after a common start, or cut off right after a
+  // hand-over) may be taking our groups at this very moment on the other side of a cut. The
+  // fault campaign (src/sim/campaign.ts) found the double run heartbeat's rule allows.
+  const needFence = st.cfg.stonith || !st.everHeard.has(node) || (nice(st) ? st.otherHolds !== 0 : true);
   st.otherHolds = 0;
   st.otherStable = true;
   if (needFence && st.cfg.stonith) {
     schedule(o, { kind: 'fence', purpose: 'fence', node });
+    if (st.cfg.mutationTakeoverBeforeFence === true) takeOver(o, node, 'mach_down');
     return;
   }
   let exclude: string[] = [];
@@ -755,13 +816,26 @@ function peerRestart(o: Out, node: string): void {
   // Tell the returning node what we hold: if a split brain left both holding the same
   // groups (e.g. it restarted while cut off), the stable announcements resolve it.
   if (wasGone && st.commUp && st.rstate === 'stable') announce(o);
+  // Legacy mode announces nothing that could resolve it: release the groups the returning
+  // peer prefers (it asks for them with ip-request anyway, or holds them already after a
+  // split brain). Found by the fault campaign.
+  if (wasGone && st.commUp && !nice(st) && !st.shuttingDown) {
+    const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
+    if (release.length > 0)
+      schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
+    // Our own groups were never asked for (the peer was found dead at comm-up and its fence
+    // had not succeeded): ask now that it is back.
+    if (!st.initialDone) legacyRequestOwn(o, 'peer returned');
+  }
 }
 
 /**
  * Both sides of a healed partition may run the same groups. heartbeat makes both nodes
- * release everything and restart (a ~20 s outage). tsbeat keeps service running: each node
- * releases the groups that prefer the other node and keeps its own, so every group ends
- * on exactly one node, its preferred one; then both re-announce.
+ * release everything and restart (a ~20 s outage). tsbeat keeps service running: both
+ * re-announce what they hold, and resolveOverlap() makes the node a doubly-held group does not
+ * prefer release it once the peer's stable announcement proves the overlap. Releasing on the
+ * heal itself, without that proof, left a group on no node when the peer had given it up
+ * meanwhile (hb_standby across the cut; found by the fault campaign).
  */
 function partitionHealed(o: Out, node: string): void {
   const st = o.st;
@@ -769,15 +843,15 @@ function partitionHealed(o: Out, node: string): void {
   st.departedPeers.delete(node);
   o.crit(`Cluster node ${node} returning after partition.`);
   if (!st.commUp) return;
-  const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
   st.otherStable = false;
   st.otherHolds = 0;
-  if (nice(st)) st.iHold = (st.iHold & ~FOREIGN) as Holdings;
-  st.tookOver = false;
-  if (release.length === 0) {
+  if (nice(st)) {
     announce(o);
     return;
   }
+  // Legacy mode announces nothing: release the groups the peer prefers, as it keeps its own.
+  const release = keysOfNode(st, node).filter((k) => !st.stuck.has(k));
+  if (release.length === 0) return;
   o.warn(
     `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
   );
@@ -847,13 +921,18 @@ function shutdown(o: Out): void {
   st.shuttingDown = true;
   st.standby = undefined;
   o.info(`Heartbeat shutdown in progress. (${st.cfg.pid ?? 0})`);
+  const heldBefore = st.iHold;
   if (nice(st)) {
     st.rstate = 'shutdown';
     st.iHold = 0;
     announce(o, 'shutdown');
   }
   o.info('Giving up all HA resources.');
-  schedule(o, { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) });
+  schedule(
+    o,
+    { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) },
+    { heldBefore },
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -912,11 +991,29 @@ function workDone(o: Out, r: WorkResult): void {
       if (r.stopFailed.length > 0) {
         st.shuttingDown = false;
         st.rstate = 'stable';
-        st.iHold = ALL;
         o.crit(
           `shutdown aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps holding it (fix it, then run "tsbeat stop" again)`,
         );
-        announce(o);
+        if (!nice(st)) break;
+        // Hold again what was held before, plus the class of what could not be stopped, and
+        // start again the groups of it that were stopped: claiming a class whose groups are
+        // down left them on no node (found by the fault campaign).
+        const before = pending.heldBefore ?? ALL;
+        let hold = before;
+        for (const key of r.stopFailed) {
+          const g = st.cfg.groups.find((x) => x.key === key);
+          if (g) hold = (hold | (g.node === st.cfg.localNode ? LOCAL : FOREIGN)) as Holdings;
+        }
+        st.iHold = hold;
+        const restart = keysOf(st, hold).filter((k) => !r.stopFailed.includes(k));
+        if (restart.length > 0)
+          schedule(o, {
+            kind: 'acquire',
+            purpose: 'shutdownAbortAcquire',
+            keys: restart,
+            skipIfKeyRunning: true,
+          });
+        else announce(o);
         break;
       }
       o.info('All HA resources relinquished.');
@@ -938,6 +1035,9 @@ function workDone(o: Out, r: WorkResult): void {
     }
     case 'legacyAcquire':
       break;
+    case 'shutdownAbortAcquire':
+      announce(o);
+      break;
     case 'partitionRelease':
       announce(o);
       break;
@@ -955,6 +1055,10 @@ function workDone(o: Out, r: WorkResult): void {
     }
   }
   if (st.shutdownQueued && !busy(st)) shutdown(o);
+  // An overlap announced while this node was busy was not resolved then: look again now
+  // that it is idle (found by the fault campaign: both nodes kept a group after a heal).
+  const peer = alivePeers(st)[0];
+  if (peer !== undefined && !busy(st) && st.otherStable) resolveOverlap(o, peer, true);
   tryFailbackLater(o);
 }
 

@@ -51,7 +51,7 @@ import {
  * items 8): the compression policy for the encoder, uuidfrom for nodeUuid, applyOsTuning.
  */
 const DAEMON_SOURCE =
-  readFileSync(new URL('../../src/daemon/cluster-node.ts', import.meta.url), 'utf8') +
+  readFileSync(new URL('../../src/node/ha-node.ts', import.meta.url), 'utf8') +
   readFileSync(new URL('../../src/daemon/daemon.ts', import.meta.url), 'utf8');
 const WIRED = /compressionPolicy\(/.test(DAEMON_SOURCE);
 const UUID_WIRED = /nodeUuid\([^)]*uuidfrom/.test(DAEMON_SOURCE);

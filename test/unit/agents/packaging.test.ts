@@ -46,8 +46,20 @@ function exe(
 
 describe('heartbeat style: in-process and executable agree', () => {
   it('knows its built-in agents', () => {
-    for (const n of ['IPaddr2', 'IPaddr', 'SendArp', 'Dummy']) expect(isBuiltinAgent(n)).toBe(true);
-    expect(isBuiltinAgent('Filesystem')).toBe(false);
+    for (const n of [
+      'IPaddr2',
+      'IPaddr',
+      'SendArp',
+      'Dummy',
+      'Filesystem',
+      'drbddisk',
+      'vserver',
+      'lxc',
+      'MailTo',
+      'Delay',
+    ])
+      expect(isBuiltinAgent(n)).toBe(true);
+    expect(isBuiltinAgent('apache')).toBe(false);
     expect(isBuiltinAgent('toString')).toBe(false);
   });
 

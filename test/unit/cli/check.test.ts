@@ -270,6 +270,41 @@ describe('tsbeat check', () => {
   });
 });
 
+describe('built-in agents', () => {
+  it("need no script file, and their arguments go through the agent's own validation (file:line:col)", () => {
+    const dir = configDir({
+      haresources:
+        'ra1 drbddisk::r0 Filesystem::/dev/drbd0::/srv::ext4 vserver::g1::g2 MailTo::root Delay::1::1\n' +
+        'ra2 Filesystem::/dev/sdb1 Filesystem::/dev/sdb1::srv::ext4 \\\n  vserver::../etc\n',
+    });
+    const r = check(dir);
+    expect(r.stdout).not.toMatch(/not found in/);
+    expect(r.stdout).toContain(
+      `${dir}/haresources:2:5: error: Filesystem::/dev/sdb1: wrong arguments for the built-in agent Filesystem (write Filesystem::device::directory[::fstype[::options]])`,
+    );
+    expect(r.stdout).toContain(
+      `${dir}/haresources:2:27: error: Filesystem::/dev/sdb1::srv::ext4: OCF_ERR_CONFIGURED (6): Mount point srv is not an absolute path`,
+    );
+    expect(r.stdout).toContain(
+      `${dir}/haresources:3:3: error: vserver::../etc: OCF_ERR_CONFIGURED (6): guests "../etc" is not a list of guest names`,
+    );
+    expect(r.stdout.match(/: error: /g)).toHaveLength(3);
+    expect(r.stdout).toContain('3 errors, 0 warnings: these resources cannot start as written');
+    expect(r.code).toBe(1);
+  });
+
+  it('without --offline, what this machine lacks is a warning with the OCF code and reason', () => {
+    const dir = configDir({ haresources: 'ra1 Delay::soon Filesystem::/dev/null::/nonexistent-mnt::ext4\n' });
+    const r = runTsbeat(['check', '-c', dir, '--node', 'ra1']);
+    expect(r.stdout).toContain(
+      `${dir}/haresources:1:5: warning: Delay::soon: on this machine: OCF_ERR_ARGS (2): startdelay "soon" is not a number of seconds`,
+    );
+    expect(r.stdout).toContain(
+      `${dir}/haresources:1:17: warning: Filesystem::/dev/null::/nonexistent-mnt::ext4: on this machine: OCF_ERR_ARGS (2): Mount point /nonexistent-mnt does not exist (set create_directory=true to have it created)`,
+    );
+  });
+});
+
 describe('check and start agree on what tsbeat cannot run', () => {
   it.each([
     ['mcast6 eth0 ff02::1:2 694 1 0', 'mcast6 eth0'],

@@ -21,17 +21,20 @@ const base = {
   initdeadMs: 10000,
 };
 
-function pair(seed = 1, extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {}): SimCluster {
+async function pair(
+  seed = 1,
+  extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {},
+): Promise<SimCluster> {
   const sim = new SimCluster({ seed, ...base, ...extra });
-  sim.start('alpha');
-  sim.start('bravo');
-  sim.runFor(3000);
+  await sim.start('alpha');
+  await sim.start('bravo');
+  await sim.runFor(3000);
   return sim;
 }
 
 describe('start-up', () => {
-  it('two nodes reach active for each other via reqnodes/repnodes', () => {
-    const sim = pair();
+  it('two nodes reach active for each other via reqnodes/repnodes', async () => {
+    const sim = await pair();
     expect(sim.statusOf('alpha', 'bravo')).toBe('active');
     expect(sim.statusOf('bravo', 'alpha')).toBe('active');
     expect(sim.statusOf('alpha', 'alpha')).toBe('active');
@@ -49,8 +52,8 @@ describe('start-up', () => {
     expect(rep.fields[0]?.name).toBe('dest');
   });
 
-  it('sends the control fields in heartbeat order, with dt in hex', () => {
-    const sim = pair();
+  it('sends the control fields in heartbeat order, with dt in hex', async () => {
+    const sim = await pair();
     const status = sim.wire.find((w) => w.from === 'alpha' && getString(w.msg, 't') === 'status')!.msg;
     expect(status.fields.map((f) => f.name)).toEqual([
       't',
@@ -82,12 +85,12 @@ describe('start-up', () => {
       ]);
   });
 
-  it('a node alone declares its never-heard peer dead after initdead, then comes up without reqnodes', () => {
+  it('a node alone declares its never-heard peer dead after initdead, then comes up without reqnodes', async () => {
     const sim = new SimCluster({ seed: 2, ...base });
-    sim.start('alpha');
-    sim.runFor(9999);
+    await sim.start('alpha');
+    await sim.runFor(9999);
     expect(sim.statusOf('alpha', 'bravo')).toBe('init');
-    sim.runFor(2);
+    await sim.runFor(2);
     const dead = sim.eventsOf('nodeDead', 'alpha');
     expect(dead).toHaveLength(1);
     expect(dead[0]!.atMs).toBe(10000);
@@ -97,12 +100,12 @@ describe('start-up', () => {
 });
 
 describe('death and return', () => {
-  it('declares a killed peer dead exactly deadtime after its last heartbeat', () => {
-    const sim = pair(3);
-    sim.runFor(7000); // past the young-dt window: bravo now advertises dt = deadtime
+  it('declares a killed peer dead exactly deadtime after its last heartbeat', async () => {
+    const sim = await pair(3);
+    await sim.runFor(7000); // past the young-dt window: bravo now advertises dt = deadtime
     sim.kill('bravo');
     const lastStatus = sim.state('alpha').peers.get('bravo')!.lastStatusAtMs!;
-    sim.runFor(10000);
+    await sim.runFor(10000);
     const dead = sim.eventsOf('nodeDead', 'alpha');
     expect(dead).toHaveLength(1);
     expect(dead[0]!.atMs - lastStatus).toBe(5000);
@@ -114,14 +117,14 @@ describe('death and return', () => {
     });
   });
 
-  it('a restarted peer comes back with a new generation and becomes active', () => {
-    const sim = pair(4);
-    sim.runFor(7000);
+  it('a restarted peer comes back with a new generation and becomes active', async () => {
+    const sim = await pair(4);
+    await sim.runFor(7000);
     sim.kill('bravo');
-    sim.runFor(8000);
+    await sim.runFor(8000);
     const oldGen = sim.state('alpha').peers.get('bravo')!.generation!;
-    sim.start('bravo');
-    sim.runFor(4000);
+    await sim.start('bravo');
+    await sim.runFor(4000);
     expect(sim.eventsOf('restart', 'alpha')).toHaveLength(1);
     expect(sim.state('alpha').peers.get('bravo')!.generation).toBe(oldGen + 1);
     expect(sim.statusOf('alpha', 'bravo')).toBe('active');
@@ -129,16 +132,16 @@ describe('death and return', () => {
     expect(sim.eventsOf('partitionHealed')).toHaveLength(0);
   });
 
-  it('cutting one of two media kills that link only', () => {
-    const sim = pair(5, { media: ['eth0', '/dev/ttyS0'] });
+  it('cutting one of two media kills that link only', async () => {
+    const sim = await pair(5, { media: ['eth0', '/dev/ttyS0'] });
     sim.cut('alpha', 'bravo', 0);
-    sim.runFor(20000);
+    await sim.runFor(20000);
     expect(sim.statusOf('alpha', 'bravo')).toBe('active');
     expect(sim.eventsOf('nodeDead')).toHaveLength(0);
     const links = sim.state('alpha').peers.get('bravo')!.links;
     expect(links.map((l) => l.status)).toEqual(['dead', 'up']);
     sim.cut('alpha', 'bravo', 0, false);
-    sim.runFor(3000);
+    await sim.runFor(3000);
     expect(
       sim
         .state('alpha')
@@ -147,14 +150,14 @@ describe('death and return', () => {
     ).toEqual(['up', 'up']);
   });
 
-  it('a partition is healed: both sides see the peer return with the same generation', () => {
-    const sim = pair(6);
+  it('a partition is healed: both sides see the peer return with the same generation', async () => {
+    const sim = await pair(6);
     sim.cut('alpha', 'bravo', 0);
-    sim.runFor(12000);
+    await sim.runFor(12000);
     expect(sim.statusOf('alpha', 'bravo')).toBe('dead');
     expect(sim.statusOf('bravo', 'alpha')).toBe('dead');
     sim.cut('alpha', 'bravo', 0, false);
-    sim.runFor(3000);
+    await sim.runFor(3000);
     expect(
       sim
         .eventsOf('partitionHealed')
@@ -166,13 +169,13 @@ describe('death and return', () => {
 });
 
 describe('timing hazards', () => {
-  it('logs a late heartbeat with the measured interval', () => {
-    const sim = pair(7);
-    sim.runFor(7000);
+  it('logs a late heartbeat with the measured interval', async () => {
+    const sim = await pair(7);
+    await sim.runFor(7000);
     sim.freeze('bravo');
-    sim.runFor(3500);
+    await sim.runFor(3500);
     sim.thaw('bravo');
-    sim.runFor(2000);
+    await sim.runFor(2000);
     const late = sim.eventsOf('lateHeartbeat', 'alpha');
     expect(late.length).toBeGreaterThan(0);
     expect(late[0]!.event.intervalMs).toBeGreaterThan(3000);
@@ -180,13 +183,13 @@ describe('timing hazards', () => {
     expect(sim.eventsOf('nodeDead')).toHaveLength(0);
   });
 
-  it('a wall-clock jump of one hour either way changes nothing', () => {
+  it('a wall-clock jump of one hour either way changes nothing', async () => {
     for (const delta of [3_600_000, -3_600_000]) {
-      const sim = pair(8);
-      sim.runFor(5000);
+      const sim = await pair(8);
+      await sim.runFor(5000);
       const before = sim.events.length;
       sim.jumpWallClock('alpha', delta);
-      sim.runFor(30000);
+      await sim.runFor(30000);
       const after = sim.events.slice(before).map((e) => e.event.kind);
       expect(
         after.filter(
@@ -197,13 +200,13 @@ describe('timing hazards', () => {
     }
   });
 
-  it('a frozen daemon does not declare its peers dead on timers that expired while it was frozen', () => {
-    const sim = pair(9);
-    sim.runFor(7000);
+  it('a frozen daemon does not declare its peers dead on timers that expired while it was frozen', async () => {
+    const sim = await pair(9);
+    await sim.runFor(7000);
     sim.freeze('alpha');
-    sim.runFor(12000); // more than twice deadtime
+    await sim.runFor(12000); // more than twice deadtime
     sim.thaw('alpha');
-    sim.runFor(3000);
+    await sim.runFor(3000);
     expect(sim.eventsOf('stall', 'alpha')).toHaveLength(1);
     expect(sim.eventsOf('nodeDead', 'alpha')).toHaveLength(0);
     expect(sim.statusOf('alpha', 'bravo')).toBe('active');
@@ -212,15 +215,15 @@ describe('timing hazards', () => {
     expect(sim.eventsOf('partitionHealed', 'bravo')).toHaveLength(1);
   });
 
-  it('after a freeze, a peer that really died is still declared dead after the grace period', () => {
-    const sim = pair(10);
-    sim.runFor(7000);
+  it('after a freeze, a peer that really died is still declared dead after the grace period', async () => {
+    const sim = await pair(10);
+    await sim.runFor(7000);
     sim.freeze('alpha');
     sim.kill('bravo');
-    sim.runFor(12000);
+    await sim.runFor(12000);
     const thawAt = sim.nowMs;
     sim.thaw('alpha');
-    sim.runFor(5000);
+    await sim.runFor(5000);
     const dead = sim.eventsOf('nodeDead', 'alpha');
     expect(dead).toHaveLength(1);
     expect(dead[0]!.atMs - thawAt).toBe(2000); // 2 x keepalive
@@ -230,8 +233,8 @@ describe('timing hazards', () => {
 describe('reliability', () => {
   it.each([11, 21, 31, 41, 51])(
     'retransmits under 30%% loss until every message arrives, and ACKs (seed %i)',
-    (seed) => {
-      const sim = pair(seed);
+    async (seed) => {
+      const sim = await pair(seed);
       sim.loss('alpha', 'bravo', 0, 0.3);
       for (let i = 0; i < 200; i++) {
         sim.send(
@@ -241,10 +244,10 @@ describe('reliability', () => {
             ['n', String(i)],
           ]),
         );
-        sim.runFor(50);
+        await sim.runFor(50);
       }
       sim.loss('alpha', 'bravo', 0, 0);
-      sim.runFor(5000);
+      await sim.runFor(5000);
       const got = sim.deliveries
         .filter((d) => d.node === 'alpha' && d.type === 'wa-test')
         .map((d) => Number(getString(d.msg, 'n')));
@@ -259,10 +262,10 @@ describe('reliability', () => {
     },
   );
 
-  it('loops messages from the layer above back to the sender, like heartbeat', () => {
-    const sim = pair(12);
+  it('loops messages from the layer above back to the sender, like heartbeat', async () => {
+    const sim = await pair(12);
     sim.send('alpha', messageFromPairs([['t', 'starting']]));
-    sim.runFor(100);
+    await sim.runFor(100);
     expect(
       sim.deliveries
         .filter((d) => d.type === 'starting')
@@ -271,10 +274,10 @@ describe('reliability', () => {
     ).toEqual(['alpha', 'bravo']);
   });
 
-  it('delivers messages addressed to another node to nobody else', () => {
+  it('delivers messages addressed to another node to nobody else', async () => {
     const sim = new SimCluster({ seed: 13, ...base, nodes: ['alpha', 'bravo', 'charlie'] });
-    for (const n of ['alpha', 'bravo', 'charlie']) sim.start(n);
-    sim.runFor(3000);
+    for (const n of ['alpha', 'bravo', 'charlie']) await sim.start(n);
+    await sim.runFor(3000);
     sim.send(
       'alpha',
       messageFromPairs([
@@ -282,7 +285,7 @@ describe('reliability', () => {
         ['dest', 'bravo'],
       ]),
     );
-    sim.runFor(100);
+    await sim.runFor(100);
     expect(sim.deliveries.filter((d) => d.type === 'ip-request-resp').map((d) => d.node)).toEqual(['bravo']);
   });
 });
@@ -324,7 +327,7 @@ describe('receiver rules', () => {
       ...extra,
     ]);
 
-  it('drops a message from an older generation as a replay', () => {
+  it('drops a message from an older generation as a replay', async () => {
     const st = core();
     step(st, { kind: 'frame', link: 0, msg: status('10', '1') }, env(10));
     const out = step(
@@ -346,7 +349,7 @@ describe('receiver rules', () => {
     expect(out.deliver).toEqual([]);
   });
 
-  it('drops unknown nodes and malformed control fields, never throws', () => {
+  it('drops unknown nodes and malformed control fields, never throws', async () => {
     const st = core();
     const bad = [
       messageFromPairs([
@@ -392,7 +395,7 @@ describe('receiver rules', () => {
     expect(st.peers.get('bravo')!.status).toBe('init');
   });
 
-  it('answers reqnodes addressed to it, and ignores one for another node', () => {
+  it('answers reqnodes addressed to it, and ignores one for another node', async () => {
     const st = core();
     step(st, { kind: 'frame', link: 0, msg: status('10', '1') }, env(10));
     const req = (dest: string, seq: string) =>
@@ -410,7 +413,7 @@ describe('receiver rules', () => {
     expect(theirs.send.map((o) => getString(o.msg, 't'))).not.toContain('repnodes');
   });
 
-  it('disables flow control for good when a peer does not send protocol', () => {
+  it('disables flow control for good when a peer does not send protocol', async () => {
     const st = core();
     const out = step(
       st,
@@ -437,7 +440,7 @@ describe('receiver rules', () => {
     expect(getString(own.msg, 'protocol')).toBeUndefined();
   });
 
-  it('serves a retransmission request with the identical stored message, and NAKs unknown seqs', () => {
+  it('serves a retransmission request with the identical stored message, and NAKs unknown seqs', async () => {
     const st = core();
     step(st, { kind: 'frame', link: 0, msg: status('10', '1') }, env(10));
     const original = step(st, { kind: 'send', msg: messageFromPairs([['t', 'starting']]) }, env(20)).send[0]!
@@ -483,7 +486,7 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
       ['ts', '6b0350de'],
     ]);
 
-  it('a dead node whose old frames are replayed stays dead, once', () => {
+  it('a dead node whose old frames are replayed stays dead, once', async () => {
     const st = core();
     const captured = [1, 2, 3, 4, 5].map((seq) => status(seq));
     for (const [i, m] of captured.entries())
@@ -503,7 +506,7 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
     expect(st.peers.get('bravo')!.links[0]!.status).toBe('dead');
   });
 
-  it('a replayed frame before the death refreshes neither node nor link', () => {
+  it('a replayed frame before the death refreshes neither node nor link', async () => {
     const st = core();
     step(st, { kind: 'frame', link: 0, msg: status(1) }, env(1000));
     const before = st.peers.get('bravo')!.lastStatusAtMs;
@@ -513,7 +516,7 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
     expect(st.peers.get('bravo')!.links[0]!.lastHeardAtMs).toBe(1000);
   });
 
-  it('the same frame on a second medium is proof that medium works, not a replay', () => {
+  it('the same frame on a second medium is proof that medium works, not a replay', async () => {
     const st = core(['eth0', 'eth1']);
     step(st, { kind: 'frame', link: 0, msg: status(1) }, env(1000));
     const out = step(st, { kind: 'frame', link: 1, msg: status(1) }, env(1001));
@@ -524,7 +527,7 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
     expect(again.events.map((e) => e.kind)).toEqual(['replay']);
   });
 
-  it('a node that really returns after a partition (new seqs, same generation) is back', () => {
+  it('a node that really returns after a partition (new seqs, same generation) is back', async () => {
     const st = core();
     for (let seq = 1; seq <= 3; seq++)
       step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
@@ -535,7 +538,7 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
     expect(st.peers.get('bravo')!.status).toBe('active');
   });
 
-  it('a retransmission we asked for fills its gap although its seq is below the high-water mark', () => {
+  it('a retransmission we asked for fills its gap although its seq is below the high-water mark', async () => {
     const st = core();
     step(st, { kind: 'frame', link: 0, msg: status(1) }, env(1000));
     const gap = step(st, { kind: 'frame', link: 0, msg: status(3) }, env(2000));
@@ -559,7 +562,7 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
     expect(fill.deliver.map((d) => d.type)).toEqual(['x']);
   });
 
-  it('a restart (higher generation) starts the seqs again', () => {
+  it('a restart (higher generation) starts the seqs again', async () => {
     const st = core();
     for (let seq = 1; seq <= 3; seq++)
       step(st, { kind: 'frame', link: 0, msg: status(seq) }, env(1000 * seq));
@@ -580,10 +583,10 @@ describe('replay protection (tsbeat; heartbeat lacks it)', () => {
 });
 
 describe('simulated fault schedules', () => {
-  it('after random faults stop, every pair of nodes sees each other active (200 seeds)', () => {
+  it('after random faults stop, every pair of nodes sees each other active (200 seeds)', async () => {
     for (let seed = 100; seed < 300; seed++) {
       const sim = new SimCluster({ seed, ...base, nodes: ['a', 'b', 'c'], media: ['eth0', 'eth1'] });
-      for (const n of ['a', 'b', 'c']) sim.start(n);
+      for (const n of ['a', 'b', 'c']) await sim.start(n);
       for (let t = 0; t < 10; t++) {
         const [x, y] = [
           ['a', 'b'],
@@ -608,7 +611,7 @@ describe('simulated fault schedules', () => {
             sim.send(x!, messageFromPairs([['t', 'noise']]));
             break;
         }
-        sim.runFor(sim.random.int(100, 4000));
+        await sim.runFor(sim.random.int(100, 4000));
       }
       for (const [x, y] of [
         ['a', 'b'],
@@ -620,7 +623,7 @@ describe('simulated fault schedules', () => {
           sim.loss(x!, y!, link, 0);
         }
       }
-      sim.runFor(15000);
+      await sim.runFor(15000);
       for (const viewer of ['a', 'b', 'c']) {
         for (const other of ['a', 'b', 'c']) {
           expect(sim.statusOf(viewer, other), `seed ${seed}: ${viewer} sees ${other}`).toBe('active');

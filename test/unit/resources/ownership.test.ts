@@ -8,7 +8,7 @@
  * partition. Assertions are on where groups really run, on rscstatus, and on the messages.
  */
 import { describe, expect, it } from 'vitest';
-import { HaSim } from '../../../src/sim/ha-cluster.js';
+import { SimCluster } from '../../../src/sim/cluster.js';
 
 const BASE = {
   nodes: ['ra1', 'ra2'],
@@ -22,9 +22,9 @@ const BASE = {
 function sim(
   mode: 'on' | 'off' | 'legacy',
   seed = 1,
-  extra: Partial<ConstructorParameters<typeof HaSim>[0]> = {},
-): HaSim {
-  return new HaSim({
+  extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {},
+): SimCluster {
+  return new SimCluster({
     seed,
     ...BASE,
     mode,
@@ -37,28 +37,28 @@ function sim(
 }
 
 /** Both nodes started within a second, settled. */
-function pair(
+async function pair(
   mode: 'on' | 'off' | 'legacy',
   seed = 1,
-  extra: Partial<ConstructorParameters<typeof HaSim>[0]> = {},
-): HaSim {
+  extra: Partial<ConstructorParameters<typeof SimCluster>[0]> = {},
+): Promise<SimCluster> {
   const s = sim(mode, seed, extra);
-  s.start('ra1');
-  s.runFor(500);
-  s.start('ra2');
-  s.runFor(20_000);
+  await s.start('ra1');
+  await s.runFor(500);
+  await s.start('ra2');
+  await s.runFor(20_000);
   return s;
 }
 
 describe('start-up', () => {
-  it('both nodes starting together each take their own group after the 10 s settle (RQSTDELAY)', () => {
+  it('both nodes starting together each take their own group after the 10 s settle (RQSTDELAY)', async () => {
     const s = sim('on');
-    s.start('ra1');
-    s.runFor(500);
-    s.start('ra2');
-    s.runFor(9_000);
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(9_000);
     expect(s.where()).toEqual({ ra1: [], ra2: [] });
-    s.runFor(6_000);
+    await s.runFor(6_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
     expect([s.rscstatus('ra1'), s.rscstatus('ra2')]).toEqual(['local', 'local']);
     expect(s.logOf('ra1')).toContain('local resource transition completed.');
@@ -71,10 +71,10 @@ describe('start-up', () => {
     );
   });
 
-  it('a lone node takes every group after initdead (no STONITH: warns)', () => {
+  it('a lone node takes every group after initdead (no STONITH: warns)', async () => {
     const s = sim('on');
-    s.start('ra1');
-    s.runFor(15_000);
+    await s.start('ra1');
+    await s.runFor(15_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
     expect(s.rscstatus('ra1')).toBe('all');
     expect(s.logOf('ra1')).toEqual(
@@ -92,13 +92,13 @@ describe('start-up', () => {
   it.each([
     ['on', { ra1: ['A'], ra2: ['B'] }, ['local', 'local']],
     ['off', { ra1: ['A', 'B'], ra2: [] }, ['all', 'none']],
-  ] as const)('a node joining a peer that holds everything, auto_failback %s', (mode, where, rsc) => {
+  ] as const)('a node joining a peer that holds everything, auto_failback %s', async (mode, where, rsc) => {
     const s = sim(mode);
-    s.start('ra1');
-    s.runFor(15_000);
+    await s.start('ra1');
+    await s.runFor(15_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
-    s.start('ra2');
-    s.runFor(15_000);
+    await s.start('ra2');
+    await s.runFor(15_000);
     expect(s.where()).toEqual(where);
     expect([s.rscstatus('ra1'), s.rscstatus('ra2')]).toEqual(rsc);
     if (mode === 'on') {
@@ -121,12 +121,12 @@ describe('start-up', () => {
 });
 
 describe('failover', () => {
-  it('the survivor takes the group of a crashed node after deadtime', () => {
-    const s = pair('on');
+  it('the survivor takes the group of a crashed node after deadtime', async () => {
+    const s = await pair('on');
     s.kill('ra2', { machine: true });
-    s.runFor(2_000);
+    await s.runFor(2_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: [] });
-    s.runFor(5_000);
+    await s.runFor(5_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
     expect(s.rscstatus('ra1')).toBe('all');
     expect(s.logOf('ra1')).toEqual(
@@ -134,17 +134,17 @@ describe('failover', () => {
     );
   });
 
-  it('a graceful shutdown hands everything over at once, without waiting for deadtime', () => {
-    const s = pair('on');
+  it('a graceful shutdown hands everything over at once, without waiting for deadtime', async () => {
+    const s = await pair('on');
     s.shutdown('ra2');
-    s.runFor(1_000);
+    await s.runFor(1_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
     expect(s.trace('ra2').slice(-2)).toEqual([
       'ra2 resource rsc_hold=none isstable=0 info=shutdown',
       'ra2 shutdone',
     ]);
     expect(s.logOf('ra1')).toContain("Received shutdown notice from 'ra2'.");
-    expect(s.rm.get('ra2')!.shutdownComplete).toBe(true);
+    expect(s.node('ra2').shutdownComplete).toBe(true);
     // Operators grep for ERROR: a normal hand-over produces none on either node (heartbeat
     // logs none there; the audit used to read the departing peer's "none" as an error).
     const errors = s.log.filter((l) => l.level === 'error' || l.level === 'crit');
@@ -154,19 +154,19 @@ describe('failover', () => {
   it.each([
     ['on', { ra1: ['A'], ra2: ['B'] }],
     ['off', { ra1: ['A', 'B'], ra2: [] }],
-  ] as const)('after a crash and return of ra2, auto_failback %s', (mode, where) => {
-    const s = pair(mode);
+  ] as const)('after a crash and return of ra2, auto_failback %s', async (mode, where) => {
+    const s = await pair(mode);
     s.kill('ra2', { machine: true });
-    s.runFor(8_000);
-    s.start('ra2');
-    s.runFor(15_000);
+    await s.runFor(8_000);
+    await s.start('ra2');
+    await s.runFor(15_000);
     expect(s.where()).toEqual(where);
   });
 });
 
 describe('hb_standby and hb_takeover', () => {
-  it('reproduces the matrix recorded on two real heartbeat nodes (standby-matrix.txt)', () => {
-    const s = pair('on');
+  it('reproduces the matrix recorded on two real heartbeat nodes (standby-matrix.txt)', async () => {
+    const s = await pair('on');
     const steps: [
       string,
       'standby' | 'takeover',
@@ -190,7 +190,7 @@ describe('hb_standby and hb_takeover', () => {
     for (const [node, cmd, set, rsc1, rsc2] of steps) {
       if (cmd === 'standby') s.standby(node, set);
       else s.takeover(node, set);
-      s.runFor(5_000);
+      await s.runFor(5_000);
       expect([s.rscstatus('ra1'), s.rscstatus('ra2')], `${node} hb_${cmd} ${set}`).toEqual([rsc1, rsc2]);
       const held = (n: string, r: string) =>
         r === 'all'
@@ -208,48 +208,48 @@ describe('hb_standby and hb_takeover', () => {
     void expectWhere;
   });
 
-  it('refuses a standby while resources are in flux (the 10 s settle after a common start)', () => {
+  it('refuses a standby while resources are in flux (the 10 s settle after a common start)', async () => {
     const s = sim('on');
-    s.start('ra1');
-    s.runFor(500);
-    s.start('ra2');
-    s.runFor(3_000);
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(3_000);
     s.standby('ra1', 'all');
-    s.runFor(200);
+    await s.runFor(200);
     expect(s.logOf('ra1')).toContain('standby message [me] from ra1 ignored.  Other side is in flux.');
-    s.runFor(15_000);
+    await s.runFor(15_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
   });
 
-  it('a standby pending when the peer dies is cancelled, and the survivor takes over', () => {
-    const s = pair('on');
+  it('a standby pending when the peer dies is cancelled, and the survivor takes over', async () => {
+    const s = await pair('on');
     s.standby('ra1', 'local');
     s.kill('ra2', { machine: true });
-    s.runFor(8_000);
+    await s.runFor(8_000);
     expect(s.logOf('ra1')).toContain('Cancelling pending standby operation');
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
   });
 
-  it('legacy mode: hb_standby is refused, as heartbeat does', () => {
-    const s = pair('legacy');
+  it('legacy mode: hb_standby is refused, as heartbeat does', async () => {
+    const s = await pair('legacy');
     s.standby('ra1', 'all');
-    s.runFor(5_000);
+    await s.runFor(5_000);
     expect(s.logOf('ra1')).toContain('Standby mode only implemented when nice_failback on');
-    expect(s.rm.get('ra1')!.requests.at(-1)).toMatchObject({ accepted: false });
+    expect(s.node('ra1').requests.at(-1)).toMatchObject({ accepted: false });
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
   });
 });
 
 describe('legacy mode (ip-request)', () => {
-  it('each node takes its group at start; a returning node asks for its group back', () => {
-    const s = pair('legacy');
+  it('each node takes its group at start; a returning node asks for its group back', async () => {
+    const s = await pair('legacy');
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
     expect(s.rscstatus('ra1')).toBe('none');
     s.kill('ra2', { machine: true });
-    s.runFor(8_000);
+    await s.runFor(8_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
-    s.start('ra2');
-    s.runFor(10_000);
+    await s.start('ra2');
+    await s.runFor(10_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
     expect(s.trace()).toEqual(
       expect.arrayContaining(['ra2 ip-request ipaddr=B', 'ra1 ip-request-resp ipaddr=B dest=ra2']),
@@ -258,36 +258,36 @@ describe('legacy mode (ip-request)', () => {
 });
 
 describe('failures', () => {
-  it('a failed start stops the group and hands its class to the peer after 30 s', () => {
+  it('a failed start stops the group and hands its class to the peer after 30 s', async () => {
     const s = sim('on');
     s.failStart.add('ra2:B');
-    s.start('ra1');
-    s.runFor(500);
-    s.start('ra2');
-    s.runFor(20_000);
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(20_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: [] });
     expect(s.logOf('ra2')).toContain('Giving up resources due to failure of B');
-    s.runFor(35_000);
+    await s.runFor(35_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
   });
 
-  it('a stop that fails keeps the group where it runs: never on two nodes', () => {
-    const s = pair('on');
+  it('a stop that fails keeps the group where it runs: never on two nodes', async () => {
+    const s = await pair('on');
     s.failStop.add('ra1:A');
     s.standby('ra1', 'local');
-    s.runFor(10_000);
+    await s.runFor(10_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
     expect(s.logOf('ra1').join('\n')).toMatch(
       /standby of \[local\] aborted: A could not be stopped; this node keeps it/,
     );
   });
 
-  it('a stop failure during shutdown aborts the shutdown instead of handing the group over', () => {
-    const s = pair('on');
+  it('a stop failure during shutdown aborts the shutdown instead of handing the group over', async () => {
+    const s = await pair('on');
     s.failStop.add('ra2:B');
     s.shutdown('ra2');
-    s.runFor(5_000);
-    expect(s.rm.get('ra2')!.shutdownComplete).toBe(false);
+    await s.runFor(5_000);
+    expect(s.node('ra2').shutdownComplete).toBe(false);
     expect(s.where()['ra2']).toContain('B');
     expect(s.where()['ra1']).not.toContain('B');
     expect(s.logOf('ra2').join('\n')).toMatch(/shutdown aborted: B could not be stopped/);
@@ -295,51 +295,51 @@ describe('failures', () => {
 });
 
 describe('STONITH before takeover', () => {
-  it('fences a dead peer that held resources before taking them over', () => {
-    const s = pair('on', 3, { stonith: true });
+  it('fences a dead peer that held resources before taking them over', async () => {
+    const s = await pair('on', 3, { stonith: true });
     s.kill('ra2'); // daemon dies; its group keeps running on the machine
-    s.runFor(4_000);
+    await s.runFor(4_000);
     expect(s.fenced).toEqual([expect.objectContaining({ by: 'ra1', node: 'ra2' })]);
-    s.runFor(2_000);
+    await s.runFor(2_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
   });
 
-  it('while fencing fails it retries and takes nothing over', () => {
-    const s = pair('on', 4, { stonith: true });
+  it('while fencing fails it retries and takes nothing over', async () => {
+    const s = await pair('on', 4, { stonith: true });
     s.fenceWorks = false;
     s.kill('ra2');
-    s.runFor(20_000);
+    await s.runFor(20_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
     expect(s.logOf('ra1').filter((l) => l.startsWith('STONITH of ra2 failed')).length).toBeGreaterThan(1);
     s.fenceWorks = true;
-    s.runFor(8_000);
+    await s.runFor(8_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
   });
 });
 
 describe('partition', () => {
-  it('both sides take everything while apart; after healing each group runs once, on its own node', () => {
-    const s = pair('on');
-    s.cluster.cut('ra1', 'ra2', 0);
-    s.runFor(8_000);
+  it('both sides take everything while apart; after healing each group runs once, on its own node', async () => {
+    const s = await pair('on');
+    s.cut('ra1', 'ra2', 0);
+    await s.runFor(8_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: ['A', 'B'] });
-    s.cluster.cut('ra1', 'ra2', 0, false);
-    s.runFor(10_000);
+    s.cut('ra1', 'ra2', 0, false);
+    await s.runFor(10_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B'] });
     expect(s.logOf('ra1')).toContain('Cluster node ra2 returning after partition.');
   });
 });
 
 describe('safety under random faults', () => {
-  it('no group runs on two nodes except while cut apart (and briefly after the heal); every group runs once at the end (100 seeds)', () => {
+  it('no group runs on two nodes except while cut apart (and briefly after the heal); every group runs once at the end (100 seeds)', async () => {
     for (let seed = 1; seed <= 100; seed++) {
-      const s = pair(seed % 3 === 0 ? 'off' : 'on', seed);
+      const s = await pair(seed % 3 === 0 ? 'off' : 'on', seed);
       let partitioned = false;
       let healedAt = Number.NEGATIVE_INFINITY;
       const up = new Set(['ra1', 'ra2']);
       for (let t = 0; t < 8; t++) {
-        const node = s.cluster.random.int(0, 1) === 0 ? 'ra1' : 'ra2';
-        switch (s.cluster.random.int(0, 5)) {
+        const node = s.random.int(0, 1) === 0 ? 'ra1' : 'ra2';
+        switch (s.random.int(0, 5)) {
           case 0:
             if (up.has(node) && up.size === 2) {
               s.kill(node, { machine: true });
@@ -348,56 +348,50 @@ describe('safety under random faults', () => {
             break;
           case 1:
             if (!up.has(node)) {
-              s.start(node);
+              await s.start(node);
               up.add(node);
             }
             break;
           case 2:
             if (up.has(node))
-              s.standby(
-                node,
-                (['all', 'local', 'foreign', 'failback'] as const)[s.cluster.random.int(0, 3)]!,
-              );
+              s.standby(node, (['all', 'local', 'foreign', 'failback'] as const)[s.random.int(0, 3)]!);
             break;
           case 3:
             if (up.has(node))
-              s.takeover(
-                node,
-                (['all', 'local', 'foreign', 'failback'] as const)[s.cluster.random.int(0, 3)]!,
-              );
+              s.takeover(node, (['all', 'local', 'foreign', 'failback'] as const)[s.random.int(0, 3)]!);
             break;
           case 4:
-            s.cluster.cut('ra1', 'ra2', 0, !partitioned);
-            if (partitioned) healedAt = s.cluster.nowMs;
+            s.cut('ra1', 'ra2', 0, !partitioned);
+            if (partitioned) healedAt = s.nowMs;
             partitioned = !partitioned;
             break;
           case 5:
             break;
         }
         for (let i = 0; i < 20; i++) {
-          s.runFor(s.cluster.random.int(100, 600));
+          await s.runFor(s.random.int(100, 600));
           // Split brain is expected while cut apart without fencing; it must end within
           // deadtime + a few resource operations of the heal.
-          if (!partitioned && s.cluster.nowMs - healedAt > 8_000) {
+          if (!partitioned && s.nowMs - healedAt > 8_000) {
             for (const key of ['A', 'B'])
               expect(
-                s.machines.where(key).length,
-                `seed ${seed}: ${key} on ${s.machines.where(key).join('+')}`,
+                s.whereGroup(key).length,
+                `seed ${seed}: ${key} on ${s.whereGroup(key).join('+')}`,
               ).toBeLessThanOrEqual(1);
           }
         }
       }
-      s.cluster.cut('ra1', 'ra2', 0, false);
-      for (const n of ['ra1', 'ra2']) if (!up.has(n)) s.start(n);
-      s.runFor(40_000);
-      for (const key of ['A', 'B']) expect(s.machines.where(key), `seed ${seed}: ${key}`).toHaveLength(1);
+      s.cut('ra1', 'ra2', 0, false);
+      for (const n of ['ra1', 'ra2']) if (!up.has(n)) await s.start(n);
+      await s.runFor(40_000);
+      for (const key of ['A', 'B']) expect(s.whereGroup(key), `seed ${seed}: ${key}`).toHaveLength(1);
     }
   });
 });
 
 describe('shared storage without STONITH (beyond heartbeat)', () => {
-  it('a dead node’s shared-storage group is not taken over without fencing; others are', () => {
-    const s = new HaSim({
+  it('a dead node’s shared-storage group is not taken over without fencing; others are', async () => {
+    const s = new SimCluster({
       seed: 7,
       ...BASE,
       mode: 'on',
@@ -408,21 +402,21 @@ describe('shared storage without STONITH (beyond heartbeat)', () => {
       ],
       sharedStorage: ['B'],
     });
-    s.start('ra1');
-    s.runFor(500);
-    s.start('ra2');
-    s.runFor(20_000);
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(20_000);
     expect(s.where()).toEqual({ ra1: ['A'], ra2: ['B', 'C'] });
     s.kill('ra2', { machine: true });
-    s.runFor(8_000);
+    await s.runFor(8_000);
     expect(s.where()).toEqual({ ra1: ['A', 'C'], ra2: [] });
     expect(s.logOf('ra1').join('\n')).toMatch(
       /not taking over B: it uses shared storage and ra2 could not be fenced/,
     );
   });
 
-  it('the operator can accept the risk explicitly, as heartbeat always does', () => {
-    const s = new HaSim({
+  it('the operator can accept the risk explicitly, as heartbeat always does', async () => {
+    const s = new SimCluster({
       seed: 7,
       ...BASE,
       mode: 'on',
@@ -433,17 +427,17 @@ describe('shared storage without STONITH (beyond heartbeat)', () => {
       sharedStorage: ['B'],
       takeoverWithoutFencing: true,
     });
-    s.start('ra1');
-    s.runFor(500);
-    s.start('ra2');
-    s.runFor(20_000);
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(20_000);
     s.kill('ra2', { machine: true });
-    s.runFor(8_000);
+    await s.runFor(8_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
   });
 
-  it('a graceful hand-over (shutdone) needs no fencing, shared storage or not', () => {
-    const s = new HaSim({
+  it('a graceful hand-over (shutdone) needs no fencing, shared storage or not', async () => {
+    const s = new SimCluster({
       seed: 7,
       ...BASE,
       mode: 'on',
@@ -453,12 +447,12 @@ describe('shared storage without STONITH (beyond heartbeat)', () => {
       ],
       sharedStorage: ['B'],
     });
-    s.start('ra1');
-    s.runFor(500);
-    s.start('ra2');
-    s.runFor(20_000);
+    await s.start('ra1');
+    await s.runFor(500);
+    await s.start('ra2');
+    await s.runFor(20_000);
     s.shutdown('ra2');
-    s.runFor(2_000);
+    await s.runFor(2_000);
     expect(s.where()).toEqual({ ra1: ['A', 'B'], ra2: [] });
   });
 });

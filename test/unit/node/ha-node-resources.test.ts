@@ -1,5 +1,6 @@
 /**
- * The resource manager's work lanes (src/resources/manager.ts), with the real ownership core
+ * The resource side of the node shell (src/node/ha-node.ts, src/node/group-executor.ts): its
+ * work lanes, with the real ownership core
  * and real group machines over a fake runner whose actions the test settles by hand (so a
  * "stuck" agent is one that never answers and ignores its abort, and nothing depends on how
  * fast the machine is). Proves: a group whose start never finishes holds up neither a fence
@@ -11,13 +12,20 @@
  * error counts as stuck here (it may have left anything running) and its work still completes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { makeKeyring } from '../../../src/codec/auth/keyring.js';
 import { message, stringField } from '../../../src/codec/model.js';
 import { parseHaCf } from '../../../src/config/hacf.js';
 import { parseHaresources } from '../../../src/config/haresources.js';
 import type { Config, ResourceConfig } from '../../../src/config/model.js';
 import { systemClock } from '../../../src/lib/clock.js';
+import { seededRandom } from '../../../src/lib/random.js';
+import {
+  type Fencer,
+  HaNode,
+  type HaNodeResources,
+  type ResourceRunnerPort,
+} from '../../../src/node/ha-node.js';
 import type { ResourceOpResult } from '../../../src/resources/group-machine.js';
-import { type Fencer, ResourceManager, type ResourceRunnerPort } from '../../../src/resources/manager.js';
 
 const HARESOURCES = 'node1 Dummy::a\nnode2 Dummy::b\nnode1 Dummy::c\n';
 
@@ -57,46 +65,70 @@ class FakeRunner implements ResourceRunnerPort {
   }
 }
 
-let manager: ResourceManager | undefined;
+let manager: HaNode | undefined;
 afterEach(() => {
-  manager?.close();
+  manager?.stop();
   manager = undefined;
 });
+
+const keyring = makeKeyring([{ index: 1, method: 'sha1', key: new TextEncoder().encode('k') }], 1)!;
 
 function setup(localNode: string, mode: 'on' | 'legacy', fencer?: Fencer, extra = {}, throwOn?: string) {
   const runner = new FakeRunner();
   const logs: string[] = [];
-  const sent: string[] = [];
   const line = (level: string) => (m: string) => {
     if (throwOn !== undefined && m.startsWith(throwOn)) throw new Error(`log sink failed on "${m}"`);
     logs.push(`${level}: ${m}`);
   };
-  const m = new ResourceManager({
-    config: config(localNode, mode),
+  const cfg = config(localNode, mode);
+  const log = {
+    debug: line('debug'),
+    info: line('info'),
+    warn: line('warn'),
+    error: line('error'),
+    crit: line('crit'),
+  };
+  const resources: HaNodeResources = {
+    mode,
+    groups: cfg.groups,
     runner,
     ...(fencer ? { fencer } : {}),
-    send: (msg) =>
-      sent.push(msg.fields.map((f) => `${f.name}=${Buffer.from(f.value as Uint8Array)}`).join(' ')),
-    log: {
-      debug: line('debug'),
-      info: line('info'),
-      warn: line('warn'),
-      error: line('error'),
-      crit: line('crit'),
-    },
-    clock: systemClock,
-    everHeard: () => true,
     stopRetryDelayMs: 1,
     ...extra,
+  };
+  // No media: the messages the resource side sends go nowhere; the test plays the peer and
+  // membership by hand (injectMembershipOutput, the same translation the membership core feeds).
+  const m = new HaNode({
+    membership: {
+      localNode,
+      nodes: cfg.haCf.nodes,
+      links: [],
+      keepaliveMs: 1000,
+      deadtimeMs: 3000,
+      warntimeMs: 2000,
+      initdeadMs: 3000,
+      maxRexmitDelayMs: 250,
+      hopfudge: 1,
+      generation: 1,
+      uuid: new Uint8Array(16),
+    },
+    media: [],
+    keyring,
+    innerAuth: false,
+    clock: systemClock,
+    random: seededRandom(1),
+    log,
+    resources,
   });
+  m.start();
   manager = m;
   const deliver = (from: string, fields: Record<string, string>): void =>
-    m.onDelivered({
+    m.injectMembershipOutput({
       from,
       type: fields['t'] ?? '',
       msg: message(Object.entries(fields).map(([k, v]) => stringField(k, v))),
     });
-  return { m, runner, logs, sent, deliver };
+  return { m, runner, logs, deliver };
 }
 
 /** Let promises and zero-delay timers run until `pred` holds (bounded, never a fixed sleep). */
@@ -122,7 +154,7 @@ describe('resource work lanes', () => {
     };
     const { m, runner, logs, deliver } = setup('node2', 'on', fencer);
     runner.hold.add('Dummy::b start');
-    m.onMembershipEvent({ kind: 'commUp' });
+    m.injectMembershipOutput({ kind: 'commUp' });
     // node1 is stable and holds its own groups: node2 takes its own (Dummy::b), which hangs.
     deliver('node1', { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' });
     await until(() => runner.held.has('Dummy::b start'), 'the start of Dummy::b');
@@ -130,7 +162,7 @@ describe('resource work lanes', () => {
     // node1 dies while it hangs. Two of node1's groups: the second one is held too, so the
     // takeover item can be seen to wait for all its groups.
     runner.hold.add('Dummy::c start');
-    m.onMembershipEvent({ kind: 'nodeDead', node: 'node1', silentMs: 3000, limitMs: 3000 });
+    m.injectMembershipOutput({ kind: 'nodeDead', node: 'node1', silentMs: 3000, limitMs: 3000 });
     await until(() => fenced.length === 1, 'the fence');
     await until(() => runner.running.has('Dummy::a'), 'the takeover of Dummy::a');
     await until(() => runner.held.has('Dummy::c start'), 'the start of Dummy::c');
@@ -164,7 +196,7 @@ describe('resource work lanes', () => {
 
   it("one group's release and acquisition never overlap, while another group's work goes past", async () => {
     const { m, runner, deliver } = setup('node1', 'legacy');
-    m.onMembershipEvent({ kind: 'commUp' });
+    m.injectMembershipOutput({ kind: 'commUp' });
     await until(() => runner.running.has('Dummy::a') && runner.running.has('Dummy::c'), 'own groups');
     runner.calls.length = 0;
 
@@ -197,10 +229,10 @@ describe('resource work lanes', () => {
       fenceDeadlineMs: 50,
       timers: { fenceRetryMs: 10 },
     });
-    m.onMembershipEvent({ kind: 'commUp' });
+    m.injectMembershipOutput({ kind: 'commUp' });
     deliver('node1', { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' });
     await until(() => runner.running.has('Dummy::b'), 'own group');
-    m.onMembershipEvent({ kind: 'nodeDead', node: 'node1', silentMs: 3000, limitMs: 3000 });
+    m.injectMembershipOutput({ kind: 'nodeDead', node: 'node1', silentMs: 3000, limitMs: 3000 });
     await until(() => runner.running.has('Dummy::a'), 'the takeover after the second fence');
     expect(calls).toBe(2);
     expect(logs).toContain('error: STONITH of node1: no answer after 50 ms; counted as failed');
@@ -215,12 +247,12 @@ describe('resource work lanes', () => {
       {},
       'Acquiring resource group: node2',
     );
-    m.onMembershipEvent({ kind: 'commUp' });
+    m.injectMembershipOutput({ kind: 'commUp' });
     deliver('node1', { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' });
     await until(() => index(logs, 'Local Resource acquisition completed.') >= 0, 'the item reported');
     expect(logs.some((l) => /^crit: group Dummy::b: internal error/.test(l))).toBe(true);
     expect(runner.calls).toEqual([]);
     expect(m.rscStatus()).not.toBe('transition');
-    expect(m.core.stuck.has('Dummy::b')).toBe(true);
+    expect(m.ownership!.stuck.has('Dummy::b')).toBe(true);
   });
 });

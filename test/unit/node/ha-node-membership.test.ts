@@ -1,5 +1,5 @@
 /**
- * The membership shell (ClusterNode) on in-memory media carrying real signed frames, with
+ * The membership side of the node shell (HaNode) on in-memory media carrying real signed frames, with
  * real timers at a short keepalive. Proves the shell's own rules, which the pure core cannot:
  * frames leave in sequence order even when a listener sends from inside the step that
  * caused it (the comm-up `starting` case); an exception in a listener is reported and the
@@ -11,14 +11,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeKeyring } from '../../../src/codec/auth/keyring.js';
 import { decodeFrame } from '../../../src/codec/frame.js';
 import { getString, stringField } from '../../../src/codec/model.js';
-import { ClusterNode } from '../../../src/daemon/cluster-node.js';
 import { memoryLog } from '../../../src/daemon/log.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { seededRandom } from '../../../src/lib/random.js';
 import { type Medium, memoryMedium, memoryNetwork } from '../../../src/media/index.js';
+import { HaNode } from '../../../src/node/ha-node.js';
 
 const keyring = makeKeyring([{ index: 1, method: 'sha1', key: new TextEncoder().encode('k') }], 1)!;
-const nodes: ClusterNode[] = [];
+const nodes: HaNode[] = [];
 const media: Medium[] = [];
 afterEach(async () => {
   for (const n of nodes.splice(0)) n.stop();
@@ -30,13 +30,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function node(
   net: ReturnType<typeof memoryNetwork>,
   name: string,
-  extra: Partial<ConstructorParameters<typeof ClusterNode>[0]> = {},
+  extra: Partial<ConstructorParameters<typeof HaNode>[0]> = {},
 ) {
   const m = memoryMedium(net, { node: name, segment: 'eth0' });
   await m.open();
   media.push(m);
   const log = memoryLog();
-  const n = new ClusterNode({
+  const n = new HaNode({
     membership: {
       localNode: name,
       nodes: ['alpha', 'bravo'],
@@ -83,7 +83,7 @@ async function sniffer(net: ReturnType<typeof memoryNetwork>) {
   return seen;
 }
 
-describe('ClusterNode', () => {
+describe('HaNode, membership side', () => {
   it('sends a listener-triggered message after the frames of the step that triggered it', async () => {
     const net = memoryNetwork();
     const seen = await sniffer(net);
