@@ -3,6 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 
 export interface Ipv4Facts {
@@ -175,6 +176,9 @@ export function systemHost(): HostEnv {
     userExists: (name) => getent('passwd', name),
     groupExists: (name) => getent('group', name),
     resolveIpv4: (host) => {
+      // A dotted quad needs no resolver (gethostbyname returns it as is), and a machine
+      // without getent (a minimal guest) must still accept "ucast eth0 10.0.0.2".
+      if (isIPv4(host)) return host;
       const out = run('getent', ['ahostsv4', host]);
       const first = out?.split('\n')[0]?.split(/\s+/)[0];
       return first && first.length > 0 ? first : undefined;
