@@ -176,8 +176,7 @@ export function systemHost(): HostEnv {
     userExists: (name) => getent('passwd', name),
     groupExists: (name) => getent('group', name),
     resolveIpv4: (host) => {
-      // A dotted quad needs no resolver (gethostbyname returns it as is), and a machine
-      // without getent (a minimal guest) must still accept "ucast eth0 10.0.0.2".
+      // A literal needs no resolver (and a minimal root may have no getent at all).
       if (isIPv4(host)) return host;
       const out = run('getent', ['ahostsv4', host]);
       const first = out?.split('\n')[0]?.split(/\s+/)[0];

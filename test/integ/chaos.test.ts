@@ -28,11 +28,9 @@
  *   notice before its own stop request may take the group over first, as heartbeat does).
  * - StonithTest: with a STONITH device (this test's recording external plugin, never a real
  *   device), SIGKILL of node1: node2 resets node1 before it starts node1's group.
- * - Wall-clock step: not tested here. CLOCK_REALTIME has no namespace (a time namespace only
- *   offsets CLOCK_MONOTONIC and CLOCK_BOOTTIME), so stepping it for one daemon would step the
- *   host's clock under every other test; faking it with LD_PRELOAD is not the real daemon. The
- *   honest place is a VM of its own (../shared/lab/kernel-vm), not done yet. tsbeat's timers
- *   and liveness use the monotonic clock (src/lib/clock.ts).
+ * - Wall-clock step: tested in chaos-clock-vm.test.ts, not here. CLOCK_REALTIME has no namespace
+ *   (a time namespace only offsets CLOCK_MONOTONIC and CLOCK_BOOTTIME), so stepping it for one
+ *   daemon would step the host's clock under every other test; the VM's kernel is the test's own.
  * Loss uses netem where the kernel has it, else the harness's nftables random-drop fallback.
  * Ownership is sampled on both nodes every ~250 ms throughout; each test checks its samples.
  */
