@@ -19,6 +19,7 @@ import { compressionPolicy } from '../codec/compression.js';
 import { type Message, stringField } from '../codec/model.js';
 import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
+import { lvsDrAtStart } from '../director/lvs-dr.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
@@ -133,6 +134,8 @@ export class Daemon {
     this.configDigests = await readConfigDigests(config.dir);
     this.runner = this.createRunner();
     await this.reconcile(this.runner);
+    // The tutorial's lvsdr boot script, when ha.cf asks for it (src/director/lvs-dr.ts).
+    lvsDrAtStart(config, (level, message) => log[level](message));
 
     try {
       this.media = buildMedia(h.media, systemClock, (e) => logMediumEvent(log, e));
