@@ -381,13 +381,21 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
     if (await startWith(r.config, old)) scheduleAll();
     stateDirty = true;
   };
+  // At most one repair read waits in the queue: when reading the table takes longer than
+  // checkinterval (a slow or loaded ipvsadm, a big table), queueing one per tick would grow
+  // the queue without bound and hold every check result, so removals, behind it.
+  let reconcileQueued = false;
   const housekeeping = setInterval(() => {
     if (stopping) return;
-    queue = queue.then(async () => {
-      const t = await readTable(opts.ipvsadm);
-      if (typeof t === 'string') log(t);
-      else if (!stopping) await runEffects(core.reconcile(t));
-    });
+    if (!reconcileQueued) {
+      reconcileQueued = true;
+      queue = queue.then(async () => {
+        reconcileQueued = false;
+        const t = await readTable(opts.ipvsadm);
+        if (typeof t === 'string') log(t);
+        else if (!stopping) await runEffects(core.reconcile(t));
+      });
+    }
     try {
       const st = statSync(config.path);
       if (cfgStamp && st.mtimeMs !== cfgStamp.mtimeMs) {
