@@ -20,9 +20,11 @@
  * The operator's boot step starts the backup sync daemon on each machine before tsbeat, as the
  * LVS recipe does (LVSSyncDaemonSwap only swaps roles on takeover and release).
  * Measured and printed, not asserted: whether the client's keep-alive connection survives the
- * failover (`connection_after_failover=`). In the runs made while writing this test it did not:
- * node2 held the synced entry, yet the client's next segment was answered with a reset, with the
- * director's service added before or after the VIP; the README says so.
+ * failover (`connection_after_failover=`). In the runs made while writing this test it did not
+ * (reset or timed out) although node2 held the synced entry after takeover; the cause is not yet
+ * known (src/director/README.md). IPaddr2's gratuitous ARP did not update the client in the
+ * guest (whose arping is busybox's, not iputils'), so the script prints the client's ARP entry
+ * after takeover and then drops it.
  */
 import { expect, it } from 'vitest';
 import { REPO } from '../support/cli.js';
@@ -52,7 +54,7 @@ it.skipIf(process.env['TSBEAT_NO_VM'] === '1')(
     expect(ok, `${r.stdout}\n${r.stderr.slice(-3000)}`).toEqual(STEPS);
     expect(r.code).toBe(0);
     for (const m of r.stdout.matchAll(
-      /^(takeover_ms|synced_entry_after_takeover|connection_after_failover)=.*$/gm,
+      /^(takeover_ms|client_arp_after_takeover|synced_entry_after_takeover|connection_after_failover)=.*$/gm,
     ))
       process.stdout.write(`director-pair: ${m[0]}\n`);
   },
