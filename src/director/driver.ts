@@ -284,22 +284,28 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
     return existsSync(join(dir, rs.addr)) || existsSync(join(dir, rs.real.ip));
   };
 
+  // A real's next check is timed from the end of its last check, not from when that result
+  // went through the queue (behind a table read, say): a slow ipvsadm must not slow the checks
+  // down. At most one result per real waits in the queue (`applied`).
   const scheduleReal = (
     vs: VirtualState,
     rs: RealState,
     delayMs: number,
     gen: number,
     connects: number,
+    applied: Promise<void> = Promise.resolve(),
   ): void => {
     const t = setTimeout(async () => {
       timers.delete(t);
+      await applied;
       if (stopping || gen !== generation) return;
       const v = vs.virtual;
       let next = connects;
+      let result: Promise<void> = Promise.resolve();
       if (maintained(rs)) {
-        await step(() => core.maintenance(v.id, rs.addr, Date.now()));
+        result = step(() => core.maintenance(v.id, rs.addr, Date.now()));
       } else if (v.checktype === 'on') {
-        await step(() => core.forceUp(v.id, rs.addr, Date.now()));
+        result = step(() => core.forceUp(v.id, rs.addr, Date.now()));
       } else if (v.checktype !== 'off') {
         let kind: CheckKind;
         if (v.checktype === 'combined') kind = connects >= v.connectCount ? 'negotiate' : 'connect';
@@ -313,10 +319,12 @@ export async function runDirector(opts: DirectorOptions, initial: DirectorConfig
           if (kind === 'negotiate') next = outcome.ok ? 0 : connects;
           else next = outcome.ok ? connects + 1 : v.connectCount;
         }
-        await step(() => core.checkResult(v.id, rs.addr, outcome, Date.now()));
+        result = step(() => core.checkResult(v.id, rs.addr, outcome, Date.now()));
       }
-      stateDirty = true;
-      scheduleReal(vs, rs, v.checkintervalS * 1000, gen, next);
+      const shown = result.then(() => {
+        stateDirty = true;
+      });
+      scheduleReal(vs, rs, v.checkintervalS * 1000, gen, next, shown);
     }, delayMs);
     timers.add(t);
   };
