@@ -24,6 +24,9 @@ apt-get install -y --no-install-recommends \
 # packages: systemd (systemd-analyze verify), man-db (the unit's man pages), logrotate (the
 # package's rotation file), and dpkg-deb, zstd to build it.
 apt-get install -y --no-install-recommends systemd logrotate dpkg zstd
+# The reference LVS director the director's command stream and bench are compared with (its
+# service is never started: policy-rc.d above).
+apt-get install -y --no-install-recommends ldirectord
 # The project's qemu VM (scripts/vm-run) for what this host's kernel lacks (IPVS, DRBD 8.4,
 # netem): qemu with software emulation, and the tools copied into the guest.
 apt-get install -y --no-install-recommends \

@@ -8,6 +8,8 @@ import { dummy } from './dummy.js';
 import { filesystem } from './filesystem.js';
 import { ipaddr } from './ipaddr.js';
 import { ipaddr2 } from './ipaddr2.js';
+import { ldirectord } from './ldirectord.js';
+import { lvsSyncDaemonSwap } from './lvssyncdaemonswap.js';
 import { lxc } from './lxc.js';
 import { mailTo } from './mailto.js';
 import { sendArp } from './sendarp.js';
@@ -25,6 +27,8 @@ export const AGENTS: Readonly<Record<string, Agent>> = {
   lxc,
   MailTo: mailTo,
   Delay: delay,
+  ldirectord,
+  LVSSyncDaemonSwap: lvsSyncDaemonSwap,
 };
 
 /** The agent with this name, if tsbeat has one. */

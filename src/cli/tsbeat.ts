@@ -52,6 +52,14 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     summary: 'turn /etc/ha.d into a Pacemaker CIB and a corosync.conf, with a migration report',
     load: () => import('./export.js'),
   },
+  director: {
+    summary: 'the ldirectord-compatible LVS director (start|stop|reload|status)',
+    load: () => import('./director.js'),
+  },
+  'lvs-dr': {
+    summary: 'put the LVS VIPs on lo for a director that is also a real server',
+    load: () => import('./lvs-dr.js'),
+  },
   fence: {
     summary: 'check the STONITH device (status, hosts; optionally a real reset)',
     load: () => import('./fence.js'),

@@ -20,6 +20,7 @@ import { type Message, stringField } from '../codec/model.js';
 import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
 import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
+import { lvsDrAtStart } from '../director/lvs-dr.js';
 import { type ApiServers, startApiServers } from '../ipc/api.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
@@ -163,6 +164,8 @@ export class Daemon {
       rejected: () => this.rejected.snapshot(),
       logDrops: () => log.stats(),
     });
+    // The tutorial's lvsdr boot script, when ha.cf asks for it (src/director/lvs-dr.ts).
+    lvsDrAtStart(config, (level, message) => log[level](message));
 
     try {
       this.media = buildMedia(h.media, systemClock, (e) => logMediumEvent(log, e));
