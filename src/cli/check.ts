@@ -86,8 +86,17 @@ export async function main(argv: string[]): Promise<number> {
   if (failed) {
     // Errors only a resource agent found do not stop heartbeat: the resources fail when started.
     const onlyAgents = diagnostics.every((d) => d.severity !== 'error' || d.agent === true);
+    // heartbeat never reads tsbeat.cf: its errors stop tsbeat alone.
+    const onlyTsbeatCf = diagnostics.every(
+      (d) => d.severity !== 'error' || d.agent === true || d.file.endsWith('/tsbeat.cf'),
+    );
+    const verdict = onlyAgents
+      ? 'these resources cannot start as written'
+      : onlyTsbeatCf
+        ? 'tsbeat would refuse to start with this configuration (heartbeat does not read tsbeat.cf)'
+        : 'heartbeat would refuse to start with this configuration';
     process.stdout.write(
-      `\n${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${onlyAgents ? 'these resources cannot start as written' : 'heartbeat would refuse to start with this configuration'}.\n`,
+      `\n${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}: ${verdict}.\n`,
     );
     return 1;
   }

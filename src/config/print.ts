@@ -187,6 +187,8 @@ export function summarize(config: Config): string {
       `Metrics are served at http://${t.metrics.host.includes(':') ? `[${t.metrics.host}]` : t.metrics.host}:${t.metrics.port}/metrics.`,
     );
   if (t?.logjson) s.push(`JSON log records also go to ${t.logjson}.`);
+  if (t?.lvsDr)
+    s.push("At start, the VIPs of this node's ldirectord groups go on lo for LVS-DR (tsbeat lvs-dr setup).");
   return s.join(' ');
 }
 

@@ -26,6 +26,8 @@ export interface TsbeatCf {
   readonly fenceDelayMs?: number;
   readonly preferredSurvivor?: string;
   readonly takeoverWithoutFencing?: boolean;
+  /** Run `tsbeat lvs-dr setup` at daemon start (a director that is also an LVS-DR real server). */
+  readonly lvsDr?: boolean;
 }
 
 export interface TsbeatCfSource {
@@ -192,6 +194,18 @@ const DIRECTIVES: Readonly<Record<string, DirectiveRecord>> = {
       s.out.takeoverWithoutFencing = b;
     },
   },
+  lvs_dr: {
+    usage: 'lvs_dr yes',
+    env: 'TSBEAT_LVS_DR',
+    parse: (s, value, at) => {
+      const b = parseBoolean(value);
+      if (b === undefined) {
+        err(s, at, `lvs_dr: ${quote(value)} is not yes or no`, 'write "lvs_dr yes" or "lvs_dr no"');
+        return;
+      }
+      s.out.lvsDr = b;
+    },
+  },
 };
 
 export const TSBEAT_CF_DIRECTIVES: readonly string[] = Object.keys(DIRECTIVES);
@@ -245,6 +259,7 @@ export interface TsbeatSettings {
   readonly fenceDelayMs: number;
   readonly preferredSurvivor: string;
   readonly takeoverWithoutFencing: boolean;
+  readonly lvsDr: boolean;
 }
 
 export const DEFAULT_FENCE_DELAY_MS = 5000;
@@ -312,6 +327,23 @@ export function resolveTsbeatSettings(input: {
     t.takeoverWithoutFencing !== undefined,
   );
   if (twfEnv !== undefined) takeoverWithoutFencing = /^(yes|true|on|1)$/i.test(twfEnv);
+  let lvsDr = t.lvsDr ?? false;
+  const lvsDrEnv = fromEnv('lvs_dr', 'TSBEAT_LVS_DR', t.lvsDr !== undefined);
+  if (lvsDrEnv !== undefined) {
+    const b = parseBoolean(lvsDrEnv);
+    if (b === undefined) {
+      const at = envLine('TSBEAT_LVS_DR');
+      // A warning, not an error: the env line was accepted by earlier builds, and a node that
+      // cannot hide the VIPs can still be a director.
+      diagnostics.push({
+        severity: 'warning',
+        file: input.haCfFile,
+        ...(at ? { line: at.line, col: at.col } : {}),
+        message: `env TSBEAT_LVS_DR=${lvsDrEnv} is not yes or no, so lvs-dr is not set up at start`,
+        hint: `write "lvs_dr yes" in ${input.tsbeatCfFile} and remove the env line`,
+      });
+    } else lvsDr = b;
+  }
 
   if (t.preferredSurvivor !== undefined && !haCf.nodes.includes(t.preferredSurvivor)) {
     const at = input.tsbeatCfSource.directives['preferred_survivor'];
@@ -331,6 +363,7 @@ export function resolveTsbeatSettings(input: {
       fenceDelayMs,
       preferredSurvivor,
       takeoverWithoutFencing,
+      lvsDr,
     },
     diagnostics,
   };

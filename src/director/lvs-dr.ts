@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Config, ResourceGroupConfig } from '../config/model.js';
-import { parseBoolean } from '../config/values.js';
+import { type TsbeatSettings, tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 
 /** The VIPs lvs-dr manages: first field of IPaddr/IPaddr2 args in groups that run ldirectord. */
 export function lvsDrVips(groups: readonly ResourceGroupConfig[]): string[] {
@@ -126,13 +126,6 @@ export function lvsDrStatus(vips: readonly string[]): { ok: boolean; lines: stri
   return { ok, lines };
 }
 
-/**
- * ha.cf's `env TSBEAT_LVS_DR=yes` (a tsbeat setting, written as heartbeat's `env` so the three
- * files stay valid for heartbeat, which only passes it on to resource scripts) asks the daemon
- * to run `lvs-dr setup` when it starts.
- */
-export const LVS_DR_ENV = 'TSBEAT_LVS_DR';
-
 export type LvsDrLog = (level: 'info' | 'warn' | 'error', message: string) => void;
 
 /**
@@ -141,23 +134,16 @@ export type LvsDrLog = (level: 'info' | 'warn' | 'error', message: string) => vo
  * still on a NIC is left alone). Never throws: a node that cannot hide the VIPs can still be a
  * director, so the failure is logged with the fix and the daemon goes on.
  */
-export function lvsDrAtStart(config: Pick<Config, 'dir' | 'haCf' | 'groups'>, log: LvsDrLog): void {
-  const value = config.haCf.env.find(([k]) => k === LVS_DR_ENV)?.[1];
-  if (value === undefined) return;
-  const on = parseBoolean(value);
-  if (on === undefined) {
-    log(
-      'error',
-      `${config.dir}/ha.cf: env ${LVS_DR_ENV}=${value}: not yes or no, so lvs-dr is not set up (write "env ${LVS_DR_ENV}=yes")`,
-    );
-    return;
-  }
-  if (!on) return;
+export function lvsDrAtStart(
+  config: Pick<Config, 'dir' | 'haCf' | 'groups'> & { readonly tsbeat?: TsbeatSettings },
+  log: LvsDrLog,
+): void {
+  if (!tsbeatSettingsOf(config).lvsDr) return;
   const vips = lvsDrVips(config.groups);
   if (vips.length === 0) {
     log(
       'warn',
-      `lvs-dr: ${LVS_DR_ENV}=yes, but no haresources group has an IPaddr/IPaddr2 address and an ldirectord resource; nothing to put on lo`,
+      `lvs-dr: lvs_dr is yes, but no haresources group has an IPaddr/IPaddr2 address and an ldirectord resource; nothing to put on lo`,
     );
     return;
   }

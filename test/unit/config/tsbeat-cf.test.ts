@@ -40,7 +40,7 @@ const lines = (r: Awaited<ReturnType<typeof load>>) => r.diagnostics.map(formatD
 describe('tsbeat.cf parser', () => {
   it('reads every directive', () => {
     const r = parseTsbeatCf(
-      '# tsbeat only\nmetrics 127.0.0.1:9694\nlogjson /var/log/tsbeat.json\nfence_delay 500ms\npreferred_survivor RA2\ntakeover_without_fencing yes\n',
+      '# tsbeat only\nmetrics 127.0.0.1:9694\nlogjson /var/log/tsbeat.json\nfence_delay 500ms\npreferred_survivor RA2\ntakeover_without_fencing yes\nlvs_dr yes\n',
       'tsbeat.cf',
     );
     expect(r.diagnostics).toEqual([]);
@@ -50,7 +50,15 @@ describe('tsbeat.cf parser', () => {
       fenceDelayMs: 500,
       preferredSurvivor: 'ra2',
       takeoverWithoutFencing: true,
+      lvsDr: true,
     });
+  });
+
+  it('lvs_dr takes yes or no', () => {
+    expect(parseTsbeatCf('lvs_dr no', 'f').tsbeatCf.lvsDr).toBe(false);
+    expect(parseTsbeatCf('lvs_dr maybe', 'f').diagnostics.map(formatDiagnostic)).toEqual([
+      'f:1:8: error: lvs_dr: "maybe" is not yes or no (write "lvs_dr yes" or "lvs_dr no")',
+    ]);
   });
 
   it.each([
@@ -107,24 +115,27 @@ describe('tsbeat.cf in the configuration', () => {
       fenceDelayMs: 5000,
       preferredSurvivor: 'ra1',
       takeoverWithoutFencing: false,
+      lvsDr: false,
     });
   });
 
   it('old env names keep working, each with a deprecation warning at its ha.cf line', async () => {
     const dir = configDir({
       haCfExtra:
-        'env TSBEAT_FENCE_DELAY=2\nenv TSBEAT_PREFERRED_SURVIVOR=ra2\nenv TSBEAT_TAKEOVER_WITHOUT_FENCING=yes\n',
+        'env TSBEAT_FENCE_DELAY=2\nenv TSBEAT_PREFERRED_SURVIVOR=ra2\nenv TSBEAT_TAKEOVER_WITHOUT_FENCING=yes\nenv TSBEAT_LVS_DR=yes\n',
     });
     const r = await load(dir);
     expect(r.config?.tsbeat).toMatchObject({
       fenceDelayMs: 2000,
       preferredSurvivor: 'ra2',
       takeoverWithoutFencing: true,
+      lvsDr: true,
     });
     expect(lines(r)).toEqual([
       `${dir}/ha.cf:5:1: warning: env TSBEAT_FENCE_DELAY is deprecated: tsbeat-only settings belong in ${dir}/tsbeat.cf (move it: write "fence_delay 2" in ${dir}/tsbeat.cf and remove the env line)`,
       `${dir}/ha.cf:6:1: warning: env TSBEAT_PREFERRED_SURVIVOR is deprecated: tsbeat-only settings belong in ${dir}/tsbeat.cf (move it: write "preferred_survivor ra2" in ${dir}/tsbeat.cf and remove the env line)`,
       `${dir}/ha.cf:7:1: warning: env TSBEAT_TAKEOVER_WITHOUT_FENCING is deprecated: tsbeat-only settings belong in ${dir}/tsbeat.cf (move it: write "takeover_without_fencing yes" in ${dir}/tsbeat.cf and remove the env line)`,
+      `${dir}/ha.cf:8:1: warning: env TSBEAT_LVS_DR is deprecated: tsbeat-only settings belong in ${dir}/tsbeat.cf (move it: write "lvs_dr yes" in ${dir}/tsbeat.cf and remove the env line)`,
     ]);
   });
 
