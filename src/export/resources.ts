@@ -49,8 +49,8 @@ const TSBEAT_ONLY_PARAMS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /**
- * heartbeat resource.d wrappers tsbeat has no agent for, whose arguments are known: the
- * resource-agents OCF agent and its parameters, in the wrapper's argument order.
+ * heartbeat resource.d wrappers whose arguments are known: the stock OCF agent (resource-agents',
+ * or ldirectord's own package) and its parameters, in the wrapper's argument order.
  */
 const KNOWN_WRAPPERS: Readonly<Record<string, { type: string; params: readonly string[] }>> = {
   ldirectord: { type: 'ldirectord', params: ['configfile'] },
@@ -149,7 +149,10 @@ export function mapResource(
       became: `promotable clone drbd-${res}-clone of ocf:linbit:drbd drbd_resource=${res}; the group runs where it is Promoted and starts after the promotion`,
     };
   }
-  const agent = findAgent(r.script);
+  // A wrapper whose stock OCF agent Debian ships (ldirectord's, from the ldirectord package) maps
+  // to it unless tsbeat's own agents are asked for, even where tsbeat also has the agent.
+  const stock = opts.provider !== 'tsbeat' && KNOWN_WRAPPERS[r.script] !== undefined;
+  const agent = stock ? undefined : findAgent(r.script);
   if (agent) {
     const parsed = agent.heartbeat.parse(r.args);
     if (!parsed) {
