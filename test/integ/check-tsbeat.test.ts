@@ -6,8 +6,8 @@
  * comes back; UNKNOWN (3) when node1's daemon is frozen (SIGSTOP) and -t 2 runs out; CRITICAL
  * (2) when node2 is killed, naming it dead and its group running away from home; CRITICAL (2)
  * again, "not running", once node1's daemon is gone too. The perfdata of the first answer is
- * checked field by field. (The config-digest WARNING needs the digest exchange, which another
- * change adds; its verdict is tested on a fabricated report in test/unit/monitoring.)
+ * checked field by field. A second cluster whose node2 knows one group more: WARNING (1) on
+ * node1, naming node2 and haresources, from the config digests the daemons exchange.
  */
 import { afterEach, expect, it } from 'vitest';
 import {
@@ -85,7 +85,12 @@ it('every state and exit code from live daemons: OK, WARNING, UNKNOWN, CRITICAL'
   const perf = ok.split('\n')[0]!.split(' | ')[1]!.split(' ');
   expect(perf[0]).toBe("'node2_links_up'=2;2:;1:;0;2");
   expect(perf[1]).toMatch(/^'node2_last_heard'=\d+ms;2000;4000;0$/);
-  expect(perf.slice(2)).toEqual(["'groups_running'=2;;;0;2", "'groups_not_running'=0;;;0;2"]);
+  // The daemons exchange config digests (src/observe), so the drift count is there too.
+  expect(perf.slice(2)).toEqual([
+    "'groups_running'=2;;;0;2",
+    "'groups_not_running'=0;;;0;2",
+    "'config_mismatch_nodes'=0;;;0",
+  ]);
   expect(ok).toMatch(/^group HarnessRes::a: runs on node1 \(preferred node1; here running\)$/m);
 
   await linkDown(b, 'eth1');
@@ -121,3 +126,26 @@ it('every state and exit code from live daemons: OK, WARNING, UNKNOWN, CRITICAL'
     out: 'TSBEAT CRITICAL - tsbeat is not running (nothing answers on /run/tsbeat/api.sock)\n',
   });
 }, 240_000);
+
+it("config drift: node2's haresources differs, and node1's check_tsbeat says so (WARNING)", async () => {
+  cluster = await createCluster({ nodes: 2, networks: 1 });
+  const [a, b] = cluster.nodes as [HarnessNode, HarnessNode];
+  for (const n of cluster.nodes)
+    n.writeHaD({
+      'ha.cf': haCf(n, {
+        nodes: cluster.nodes,
+        media: ['mcast eth0 239.77.16.3 694 1 0'],
+        keepalive: 1,
+        deadtime: 4,
+        warntime: 2,
+        initdead: 8,
+      }),
+      authkeys: authkeys('sha1', 'tsbeat-check-drift'),
+      haresources: `node1 HarnessRes::a\nnode2 HarnessRes::b\n${n === b ? 'node2 HarnessRes::c\n' : ''}`,
+      'resource.d/HarnessRes': testResourceScript('HarnessRes'),
+    });
+  await startTsbeat(a, { args: ['--foreground'], env: env(a) });
+  await startTsbeat(b, { args: ['--foreground'], env: env(b) });
+  const out = await until(a, 1, /^TSBEAT WARNING - .*configuration differs from node2: haresources/);
+  expect(out.split('\n')[0]).toContain("'config_mismatch_nodes'=1;;;0");
+}, 180_000);
