@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readFileSync,
   realpathSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -275,8 +276,13 @@ export async function main(argv: string[]): Promise<number> {
       say(`install ${p}`);
       if (!o.dryRun) {
         mkdirSync(t.dir, { recursive: true, mode: 0o755 });
-        writeFileSync(p, shimText(t.kind, n, o.node, agentJs), { mode: 0o755 });
-        chmodSync(p, 0o755);
+        // Write beside it and rename over it: a symlink in its place is replaced, never
+        // followed (heartbeat's package links resource.d/ldirectord to /usr/sbin/ldirectord,
+        // and writing through it replaced the real ldirectord program).
+        const tmp = join(t.dir, `.${n}.tsbeat-new`);
+        writeFileSync(tmp, shimText(t.kind, n, o.node, agentJs), { mode: 0o755 });
+        chmodSync(tmp, 0o755);
+        renameSync(tmp, p);
       }
     }
   }

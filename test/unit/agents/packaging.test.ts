@@ -9,7 +9,17 @@
 // prefix: self-contained copies that run (as user nobody too, when root) and uninstall cleanly.
 // Needs `npm run build` (npm test does it).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -234,5 +244,34 @@ describe('tsbeat install-agents', () => {
     expect(existsSync(shim)).toBe(false);
     expect(existsSync(join(root, 'rd', 'Dummy'))).toBe(false);
     expect(existsSync(join(root, 'lib'))).toBe(false);
+  });
+
+  it("--force replaces a symlink in resource.d and leaves the file it points to alone (heartbeat's resource.d/ldirectord -> /usr/sbin/ldirectord)", () => {
+    const root = join(tmp, 'link');
+    const rd = join(root, 'rd');
+    mkdirSync(rd, { recursive: true });
+    const program = join(root, 'sbin-ldirectord');
+    writeFileSync(program, '#!/usr/bin/perl\n# the real program\n');
+    symlinkSync(program, join(rd, 'ldirectord'));
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(REPO, 'dist', 'cli', 'tsbeat.js'),
+        'install-agents',
+        '--ocf-root',
+        join(root, 'ocf'),
+        '--lib-dir',
+        join(root, 'lib'),
+        '--resource-d',
+        rd,
+        '--force',
+      ],
+      { encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(program, 'utf8')).toBe('#!/usr/bin/perl\n# the real program\n');
+    expect(lstatSync(join(rd, 'ldirectord')).isSymbolicLink()).toBe(false);
+    expect(readFileSync(join(rd, 'ldirectord'), 'utf8')).toContain('Installed by tsbeat install-agents');
+    expect(readdirSync(rd).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 });
