@@ -326,8 +326,10 @@ describe.sequential('chaos: CTS-style faults against real tsbeat daemons (2 node
       await clearNetem(a, 'eth1');
       await clearNetem(b, 'eth1');
     }
-    // The fault was real: node2 sends at least ~40 frames in 20 s on eth1; about 30% were dropped.
-    if (dropped !== undefined) expect(dropped).toBeGreaterThan(5);
+    // The fault was real: node2 sends ~40 frames in 20 s on eth1, about 12 of them dropped on
+    // average; "more than 1" keeps this a check that the rule bit, not a coin flip (5 or fewer
+    // happened once in a full run: P ~ 1.6% for Binomial(40, 0.3); 1 or fewer: P ~ 1e-5).
+    if (dropped !== undefined) expect(dropped).toBeGreaterThan(1);
     const w = await watch.stop();
     expect(w.changes).toBe(0);
     expect(w.maxOwners).toBe(1);
