@@ -54,7 +54,7 @@ it.skipIf(process.env['TSBEAT_NO_VM'] === '1')(
     expect(ok, `${r.stdout}\n${r.stderr.slice(-3000)}`).toEqual(STEPS);
     expect(r.code).toBe(0);
     for (const m of r.stdout.matchAll(
-      /^(takeover_ms|client_arp_after_takeover|synced_entry_after_takeover|connection_after_failover)=.*$/gm,
+      /^(takeover_ms|client_arp_after_takeover|client_arp_after_failback|synced_entry_after_takeover|connection_after_failover)=.*$/gm,
     ))
       process.stdout.write(`director-pair: ${m[0]}\n`);
   },

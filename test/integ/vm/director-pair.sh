@@ -230,6 +230,10 @@ echo "OK client answered through node2 by rs1 and rs2"
 machine 1
 owner 1
 echo "OK failback: node1 holds the group again, master; node2 backup, no VIP, no virtual service"
+# The same missing GARP as at takeover: the client's entry still names node2, which no longer
+# answers for the VIP; print it and drop it.
+echo "client_arp_after_failback=$(ns client ip neigh show $VIP | awk '{ print $5 }') node1_mac=$(ns d1 cat /sys/class/net/eth0/address)"
+ns client ip neigh del $VIP dev eth0 2>/dev/null
 waitfor "answers through node1 again" '[ "$(requests)" = "rs1,rs2" ]' 30
 echo "OK client answered through node1 by rs1 and rs2 after failback"
 grep -q "Resource STOP failure\|ERROR" $T/d2/ha-log && fail "errors in node2's log"
