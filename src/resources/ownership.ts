@@ -50,6 +50,8 @@ export interface OwnershipConfig {
   readonly standbyReplyMs?: number;
   /** A standby transfer may take this long. */
   readonly standbyTransferMs?: number;
+  /** How long a standby requester that says it is stable has to send its `done`. */
+  readonly standbyAbandonMs?: number;
   /** Auto failback is retried this often while its conditions are not met. */
   readonly failbackRetryMs?: number;
   /** heartbeat hands a group whose start failed to the peer after 30 s. */
@@ -116,7 +118,16 @@ export interface OwnershipState {
   otherStable: boolean;
   /** The peer's last resource message said isstable=1 (it is not in a transition right now). */
   otherStableNow: boolean;
-  standby: { phase: StandbyPhase; set: Holdings; requester: string; deadlineMs: number } | undefined;
+  standby:
+    | {
+        phase: StandbyPhase;
+        set: Holdings;
+        requester: string;
+        deadlineMs: number;
+        /** The requester said it is stable while we wait for its `done` (phase 'other'). */
+        requesterStableAtMs?: number | undefined;
+      }
+    | undefined;
   rqstDelayAtMs: number | undefined;
   /** Peers currently considered alive / dead / gone after shutdone. */
   readonly deadPeers: Set<string>;
@@ -160,6 +171,7 @@ const DEFAULTS = {
   rqstDelayMs: 10_000,
   standbyReplyMs: 10_000,
   standbyTransferMs: 3_600_000,
+  standbyAbandonMs: 3_000,
   failbackRetryMs: 1_000,
   startFailureHandoverMs: 30_000,
   fenceRetryMs: 5_000,
@@ -546,13 +558,22 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
   const stable = f['isstable'] === '1';
   if (full) st.otherStableNow = stable;
-  if (stable && st.standby?.phase === 'other' && st.standby.requester === from) {
-    // The requester says it is stable, so it is no longer in a standby (it aborted it: a group
-    // would not stop, or it gave up waiting). heartbeat would wait an hour for its `done`,
-    // refusing every other standby meanwhile (found by the fault campaign). Should a `done`
-    // still come, adoptReleased() takes the groups.
-    o.warn(`Standby transfer with ${from} abandoned by ${from}; standby cancelled.`);
-    st.standby = undefined;
+  if (full && st.standby?.phase === 'other' && st.standby.requester === from) {
+    // A requester that stays stable is no longer in a standby (it aborted it: a group would
+    // not stop, or it gave up waiting): heartbeat would wait an hour for its `done`, refusing
+    // every other standby meanwhile (found by the fault campaign). But heartbeat 3.0.6 itself
+    // announces "stable" right after its request and again just before its `done` (captured
+    // in test/interop/compression.test.ts, within 70 ms of each other): so the stable word only
+    // shortens the wait to standbyAbandonMs, and a word "in transition" restores it. Should a `done` come after the
+    // cancellation, adoptReleased() takes the groups.
+    const s = st.standby;
+    if (stable && s.requesterStableAtMs === undefined) {
+      s.requesterStableAtMs = o.now;
+      s.deadlineMs = Math.min(s.deadlineMs, o.now + opt(st, 'standbyAbandonMs'));
+    } else if (!stable && s.requesterStableAtMs !== undefined) {
+      s.requesterStableAtMs = undefined;
+      s.deadlineMs = o.now + opt(st, 'standbyTransferMs');
+    }
   }
   if (stable && st.standby?.phase === 'done' && st.standby.requester === st.cfg.localNode) {
     // We gave our groups up and wait for the taker's `done`; a taker that says it is stable
@@ -1373,8 +1394,11 @@ function timers(o: Out): void {
     }
   }
   if (st.standby && o.now >= st.standby.deadlineMs) {
-    if (st.standby.phase === 'me') o.warn('No reply to standby request.  Standby request cancelled.');
-    else o.warn(`Standby transfer with ${st.standby.requester} timed out; standby cancelled.`);
+    const { phase, requester, requesterStableAtMs } = st.standby;
+    if (phase === 'me') o.warn('No reply to standby request.  Standby request cancelled.');
+    else if (phase === 'other' && requesterStableAtMs !== undefined)
+      o.warn(`Standby transfer with ${requester} abandoned by ${requester}; standby cancelled.`);
+    else o.warn(`Standby transfer with ${requester} timed out; standby cancelled.`);
     st.standby = undefined;
     // Out of transition again: say so, or a peer waiting for our stable word waits forever.
     announce(o);
