@@ -97,7 +97,9 @@ function reasonOf(
 export function explain(events: readonly JournalEvent[]): Episode[] {
   const episodes: Episode[] = [];
   for (const [i, e] of events.entries()) {
-    if (e.kind !== 'work' || e.action === 'fence') continue;
+    // A work item that moved no group (a mach_down of a node with nothing to take) is no
+    // ownership change: heartbeat runs one for every dead node of a multi-node ha.cf.
+    if (e.kind !== 'work' || e.action === 'fence' || e.keys.length === 0) continue;
     const done = events.slice(i + 1).find((x) => x.kind === 'workDone' && x.id === e.id);
     const end = done ? events.indexOf(done) : events.length;
     const before = events.slice(0, i);
@@ -111,7 +113,11 @@ export function explain(events: readonly JournalEvent[]): Episode[] {
     let startWall = e.atMs;
     let peer: string | null = e.peer ?? null;
     if (reason === 'peer-dead') {
-      const dead = before.findLast((x) => x.kind === 'nodeDead');
+      // The death this work item answers: its own peer's when it names one (several nodes can
+      // die together), else the last.
+      const dead = before.findLast(
+        (x) => x.kind === 'nodeDead' && (e.peer === undefined || x.node === e.peer),
+      );
       if (dead && dead.kind === 'nodeDead') {
         peer = dead.node;
         steps.push({

@@ -64,6 +64,21 @@ describe('tsbeat explain', () => {
     expect(eps[0]).toMatchObject({ reason: 'peer-dead', peer: 'node2', outcome: 'done', totalMs: 3520 });
   });
 
+  it('several nodes dead at once: a takeover names its own dead node, and a mach_down that moved nothing is no change', () => {
+    const entries: [number, JournalBody][] = [
+      [3012, { kind: 'nodeDead', node: 'node2', silentMs: 3012, limitMs: 3000, linksDead: 1, linksTotal: 1 }],
+      [3013, { kind: 'nodeDead', node: 'node3', silentMs: 3013, limitMs: 3000, linksDead: 1, linksTotal: 1 }],
+      [3100, { kind: 'work', id: 1, action: 'acquire', purpose: 'machDown', keys: ['a'], peer: 'node2' }],
+      [3110, { kind: 'workDone', id: 1, startFailed: [], stopFailed: [] }],
+      [3120, { kind: 'work', id: 2, action: 'acquire', purpose: 'machDown', keys: [], peer: 'node3' }],
+      [3121, { kind: 'workDone', id: 2, startFailed: [], stopFailed: [] }],
+    ];
+    const eps = explain(journal(entries).since());
+    expect(eps).toHaveLength(1);
+    expect(eps[0]).toMatchObject({ reason: 'peer-dead', peer: 'node2' });
+    expect(formatExplain(eps)).toContain('[peer-dead] node2 silent 3012 ms');
+  });
+
   it('a failed fence attempt before the one that worked is told too', () => {
     const entries = failover(true);
     entries.splice(4, 0, [
