@@ -52,7 +52,7 @@ import {
   rscStatus,
 } from '../resources/ownership.js';
 import { type Fencer, GroupExecutor, type ResourceLog, type ResourceRunnerPort } from './group-executor.js';
-import { wordMembershipEvent } from './words.js';
+import { wordMembershipEvent, wordOwnershipEvent } from './words.js';
 
 export type { Fencer, ResourceLog, ResourceRunnerPort } from './group-executor.js';
 
@@ -594,8 +594,7 @@ export class HaNode {
   }
 
   private executeOwnership(rs: ResourceSide, out: OwnershipOutput): void {
-    const { log } = this.opts;
-    for (const l of out.log) log[l.level](l.msg);
+    for (const e of out.events) wordOwnershipEvent(this.opts.log, e);
     if (out.requestAccepted) rs.lastRequest = out.requestAccepted;
     for (const m of out.send)
       this.apply({

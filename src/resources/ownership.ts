@@ -5,7 +5,7 @@
 //
 // Deterministic and free of I/O, like the membership core: membership events, cluster
 // messages, operator commands, finished work and time come in; messages to send, resource
-// work for the executor, log lines and the next wake-up go out.
+// work for the executor, typed events (worded by src/node/words.ts) and the next wake-up go out.
 
 import type { AutoFailback } from '../config/model.js';
 import { assert } from '../lib/assert.js';
@@ -15,9 +15,9 @@ import {
   type Holdings,
   holdWord,
   LOCAL,
-  type LogLine,
   mirror,
   type OutMessage,
+  type OwnershipEvent,
   parseHold,
   type ResourceState,
   type StandbyPhase,
@@ -87,7 +87,8 @@ export type OwnershipInput =
 export interface OwnershipOutput {
   readonly send: OutMessage[];
   readonly work: WorkItem[];
-  readonly log: LogLine[];
+  /** What happened, as data, in order: the shell words each event (src/node/words.ts). */
+  readonly events: OwnershipEvent[];
   /** Shutdown finished (resources released, shutdone sent): the daemon may exit. */
   readonly shutdownComplete: boolean;
   /** The operator's standby/takeover request: was it sent? (for the CLI) */
@@ -204,7 +205,7 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
 class Out {
   readonly send: OutMessage[] = [];
   readonly work: WorkItem[] = [];
-  readonly log: LogLine[] = [];
+  readonly events: OwnershipEvent[] = [];
   shutdownComplete = false;
   requestAccepted: { accepted: boolean; message: string } | undefined;
   readonly st: OwnershipState;
@@ -213,17 +214,8 @@ class Out {
     this.st = st;
     this.now = now;
   }
-  info(msg: string): void {
-    this.log.push({ level: 'info', msg });
-  }
-  warn(msg: string): void {
-    this.log.push({ level: 'warn', msg });
-  }
-  error(msg: string): void {
-    this.log.push({ level: 'error', msg });
-  }
-  crit(msg: string): void {
-    this.log.push({ level: 'crit', msg });
+  emit(e: OwnershipEvent): void {
+    this.events.push(e);
   }
   msg(...fields: (readonly [string, string])[]): void {
     this.send.push({ fields });
@@ -287,7 +279,7 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
   return {
     send: o.send,
     work: o.work,
-    log: o.log,
+    events: o.events,
     shutdownComplete: o.shutdownComplete,
     ...(o.requestAccepted ? { requestAccepted: o.requestAccepted } : {}),
     wakeAtMs: nextWake(st),
@@ -399,7 +391,7 @@ function announce(o: Out, info?: string): void {
 function initialDone(o: Out, reason: string): void {
   if (o.st.initialDone) return;
   o.st.initialDone = true;
-  o.info(`Initial resource acquisition complete (${reason})`);
+  o.emit({ kind: 'initialAcquisitionDone', reason });
 }
 
 /** heartbeat's rscstatus: the holdings word, or `transition` while anything is in flux. */
@@ -443,7 +435,7 @@ function reqOurResources(o: Out): void {
   const keys = keysOf(st, LOCAL);
   st.iHold = (st.iHold | LOCAL) as Holdings;
   if (keys.length === 0) {
-    o.info(`No local resources [ResourceManager listkeys ${st.cfg.localNode}] to acquire.`);
+    o.emit({ kind: 'noLocalResources', node: st.cfg.localNode });
     return;
   }
   for (const key of keys) {
@@ -531,7 +523,7 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   if (from === st.cfg.localNode) return;
   const hold = parseHold(f['rsc_hold']);
   if (hold === undefined) {
-    o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in a resource message from ${from}`);
+    o.emit({ kind: 'badRscHold', from, value: f['rsc_hold'] ?? '', message: 'resource' });
     return;
   }
   // Only full announcements carry the stable word; heartbeat's mach_down note (`rsc_hold`
@@ -540,7 +532,7 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   if (full && staleAnnouncement(st, from, f)) {
     // Found by the fault campaign (seed 158): a late "stable" word ended a standby exchange
     // the peer had started after sending it.
-    o.info(`late resource announcement from ${from} (seq ${f['seq'] ?? '?'}) ignored`);
+    o.emit({ kind: 'lateAnnouncement', from, seq: f['seq'] ?? '?' });
     return;
   }
   st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
@@ -551,19 +543,19 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
     // would not stop, or it gave up waiting). heartbeat would wait an hour for its `done`,
     // refusing every other standby meanwhile (found by the fault campaign). Should a `done`
     // still come, adoptReleased() takes the groups.
-    o.warn(`Standby transfer with ${from} abandoned by ${from}; standby cancelled.`);
+    o.emit({ kind: 'standbyCancelled', why: 'abandonedByPeer', peer: from });
     st.standby = undefined;
   }
   if (stable && st.standby?.phase === 'done' && st.standby.requester === st.cfg.localNode) {
     // We gave our groups up and wait for the taker's `done`; a taker that says it is stable
     // is in no exchange (it cancelled it, e.g. it thought us dead and took everything over):
     // waiting an hour kept us "in transition", and a double hold unresolved (seed 692).
-    o.warn(`Standby transfer with ${from} ended: ${from} is stable; standby cancelled.`);
+    o.emit({ kind: 'standbyCancelled', why: 'peerStable', peer: from });
     st.standby = undefined;
     announce(o);
   }
   if (stable && !st.otherStable) {
-    o.info('remote resource transition completed.');
+    o.emit({ kind: 'remoteTransitionCompleted' });
     st.otherStable = true;
     announce(o);
   }
@@ -581,13 +573,13 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   )
     announce(o);
   if (st.rstate !== 'stable' && st.rstate !== 'shutdown' && st.otherStable && st.commUp) {
-    o.info('remote resource transition completed.');
+    o.emit({ kind: 'remoteTransitionCompleted' });
     st.rstate = 'stable';
     if ((st.otherHolds & FOREIGN) === 0) {
       reqOurResources(o);
     } else {
       st.iHold = (st.iHold | 0) as Holdings;
-      o.info('Local Resource acquisition completed. (none)');
+      o.emit({ kind: 'localAcquisitionCompleted', none: true });
     }
     announce(o);
     if (st.cfg.mode === 'off') initialDone(o, 'T_RESOURCES(them)');
@@ -612,7 +604,7 @@ function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
   if (st.standby) {
     // Only asked, nothing given up yet: the double hold comes first. Should the peer still
     // answer `other`, it is ignored, and our stable word ends its wait.
-    o.warn('Standby request cancelled: both nodes hold the same groups.');
+    o.emit({ kind: 'standbyCancelled', why: 'overlap' });
     st.standby = undefined;
   }
   // Stuck groups too: another stop may work now, and if not, they stay stuck here with the
@@ -622,9 +614,7 @@ function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
   st.iHold = (st.iHold & ~FOREIGN) as Holdings;
   st.tookOver = false;
   if (release.length === 0) return;
-  o.warn(
-    `both ${st.cfg.localNode} and ${peer} hold the groups ${peer} prefers (${release.join(' ')}): releasing them here so that none runs twice`,
-  );
+  o.emit({ kind: 'overlapRelease', node: st.cfg.localNode, peer, keys: release });
   schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer });
 }
 
@@ -634,22 +624,22 @@ function audit(o: Out): void {
   if (st.rstate !== 'stable' || !st.otherStable || busy(st) || st.standby) return;
   const theirs = mirror(st.otherHolds);
   if ((st.iHold & theirs & LOCAL) !== 0 && keysOf(st, LOCAL).length > 0)
-    o.error('Both machines own our resources!');
+    o.emit({ kind: 'audit', finding: 'bothOwnOurs' });
   if ((st.iHold & theirs & FOREIGN) !== 0 && keysOf(st, FOREIGN).length > 0)
-    o.error('Both machines own foreign resources!');
+    o.emit({ kind: 'audit', finding: 'bothOwnForeign' });
   if (((st.iHold | theirs) & LOCAL) === 0 && keysOf(st, LOCAL).length > 0) {
-    o.error('No one owns our local resources!');
+    o.emit({ kind: 'audit', finding: 'noneOwnsOurs' });
     // heartbeat only logs this (hb_resource.c): a peer that held our groups and restarted
     // within deadtime was never dead to us, so nothing takes them and they run nowhere for
     // good (found by the fault campaign, seed 527). Both sides are stable and neither holds
     // them: their preferred node, this one, takes them.
     if (nice(st) && st.otherStableNow && !st.shuttingDown) {
-      o.warn('taking our own resources: neither node holds them');
+      o.emit({ kind: 'takingUnheldOwnGroups' });
       reqOurResources(o);
     }
   }
   if (((st.iHold | theirs) & FOREIGN) === 0 && keysOf(st, FOREIGN).length > 0)
-    o.error('No one owns foreign resources!');
+    o.emit({ kind: 'audit', finding: 'noneOwnsForeign' });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -667,14 +657,14 @@ function requestStandby(
 ): { accepted: boolean; message: string } {
   const st = o.st;
   if (!nice(st)) {
-    o.info('Standby mode only implemented when nice_failback on');
+    o.emit({ kind: 'standbyNeedsNiceFailback' });
     return {
       accepted: false,
       message: 'Standby mode only implemented when nice_failback on (auto_failback is legacy)',
     };
   }
   if (st.shuttingDown) return { accepted: false, message: 'shutdown in progress' };
-  if (why === 'operator') o.info(`Going standby [${set}].`);
+  if (why === 'operator') o.emit({ kind: 'goingStandby', set });
   o.msg(['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']);
   return { accepted: true, message: `Going standby [${set}].` };
 }
@@ -685,7 +675,7 @@ function requestTakeover(
 ): { accepted: boolean; message: string } {
   const st = o.st;
   if (!nice(st)) {
-    o.info('Standby mode only implemented when nice_failback on');
+    o.emit({ kind: 'standbyNeedsNiceFailback' });
     return {
       accepted: false,
       message: 'Standby mode only implemented when nice_failback on (auto_failback is legacy)',
@@ -703,11 +693,11 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
   const info = f['info'] ?? '';
   const set = parseHold(f['rsc_hold']);
   if (!nice(st)) {
-    if (info === 'me') o.info('Standby mode only implemented when nice_failback on');
+    if (info === 'me') o.emit({ kind: 'standbyNeedsNiceFailback' });
     return;
   }
   if (set === undefined) {
-    o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in ask_resources from ${from}`);
+    o.emit({ kind: 'badRscHold', from, value: f['rsc_hold'] ?? '', message: 'ask_resources' });
     return;
   }
   if (st.shuttingDown) return;
@@ -715,19 +705,19 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
   switch (info) {
     case 'me': {
       if (phase !== 'not') {
-        o.warn(`Standby in progress- new request from ${from} ignored [${secondsLeft(o)} seconds left]`);
+        o.emit({ kind: 'standbyBusy', from, secondsLeft: secondsLeft(o) });
         return;
       }
       if (!st.otherStable && alivePeers(st).length > 0) {
-        o.warn(`standby message [me] from ${from} ignored.  Other side is in flux.`);
+        o.emit({ kind: 'standbyPeerInFlux', from });
         return;
       }
       if (st.rstate !== 'stable' || busy(st)) {
-        o.warn(`standby message [me] from ${from} ignored.  local resources in flux.`);
+        o.emit({ kind: 'standbyLocalInFlux', from });
         return;
       }
       if (from !== me && st.deadPeers.has(from)) return;
-      o.info(`${from} wants to go standby [${holdWord(set)}]`);
+      o.emit({ kind: 'wantsStandby', node: from, set: holdWord(set) });
       if (from === me) {
         st.standby = { phase: 'me', set, requester: me, deadlineMs: o.now + opt(st, 'standbyReplyMs') };
       } else {
@@ -744,7 +734,7 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
     case 'other': {
       if (from === me) return;
       if (phase !== 'me' || !st.standby) {
-        o.error(`Ignored standby message 'other' from ${from} in state ${phase}`);
+        o.emit({ kind: 'standbyMessageIgnored', from, info: 'other', phase });
         // The peer waits for our `done`: our stable word ends its wait (seed 1675: a request
         // cancelled here reached it only after the heal, after our last announcement).
         announce(o);
@@ -754,17 +744,15 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       if (set !== s.set) {
         // The peer answers another request of ours (two crossed on the wire, out of order):
         // it waits for a `done` that will not come until our stable word ends its wait.
-        o.error(
-          `Ignored standby message 'other' [${holdWord(set)}] from ${from}: we asked for [${holdWord(s.set)}]`,
-        );
+        o.emit({ kind: 'standbyAnswerMismatch', from, set: holdWord(set), asked: holdWord(s.set) });
         return;
       }
-      o.info(`standby: ${from} can take our ${holdWord(s.set)} resources`);
+      o.emit({ kind: 'standbyPeerCanTake', peer: from, set: holdWord(s.set) });
       st.standby = { ...s, phase: 'done', deadlineMs: o.now + opt(st, 'standbyTransferMs') };
       const heldBefore = (st.iHold & s.set) as Holdings;
       st.iHold = (st.iHold & ~s.set) as Holdings;
       announce(o, 'standby');
-      o.info(`give up ${holdWord(s.set)} HA resources (standby).`);
+      o.emit({ kind: 'standbyGiveUp', set: holdWord(s.set) });
       schedule(
         o,
         { kind: 'release', purpose: 'standbyRelease', keys: keysOf(st, s.set) },
@@ -785,9 +773,9 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       }
       if (from === me) {
         if (s.requester === me) {
-          o.info(`Local standby process completed [${holdWord(s.set)}].`);
+          o.emit({ kind: 'standbyLocalCompleted', set: holdWord(s.set) });
         } else {
-          o.info(`Standby resource acquisition done [${holdWord(s.set)}].`);
+          o.emit({ kind: 'standbyAcquisitionDone', set: holdWord(s.set) });
           st.standby = undefined;
           announce(o);
           initialDone(o, 'auto_failback');
@@ -796,7 +784,7 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
         return;
       }
       if (s.requester === me) {
-        o.info(`Other node completed standby takeover of ${holdWord(s.set)} resources.`);
+        o.emit({ kind: 'standbyPeerCompletedTakeover', set: holdWord(s.set) });
         st.standby = undefined;
         if ((st.iHold & FOREIGN) === 0) st.tookOver = false;
         announce(o);
@@ -806,8 +794,7 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
         // We are the taker: acquire the groups the requester gave up (the same groups,
         // named from its side).
         const mine = mirror(s.set);
-        o.info(`standby: acquire [${holdWord(s.set)}] resources from ${from}`);
-        o.info(`acquire ${holdWord(mine)} HA resources (standby).`);
+        o.emit({ kind: 'standbyAcquireFrom', peer: from, set: holdWord(s.set), mine: holdWord(mine) });
         st.iHold = (st.iHold | mine) as Holdings;
         schedule(
           o,
@@ -821,11 +808,11 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
         );
         return;
       }
-      o.error(`Ignored standby message 'done' from ${from} in state ${phase}`);
+      o.emit({ kind: 'standbyMessageIgnored', from, info: 'done', phase });
       return;
     }
     default:
-      o.error(`Ignored standby message '${info}' from ${from} in state ${phase}`);
+      o.emit({ kind: 'standbyMessageIgnored', from, info, phase });
   }
 }
 
@@ -846,7 +833,7 @@ function adoptReleased(o: Out, from: string, set: Holdings): void {
     (st.otherHolds & set) !== 0
   )
     return;
-  o.info(`standby: ${from} gave up [${holdWord(set)}] after the exchange was cancelled here; acquiring them`);
+  o.emit({ kind: 'standbyAdoptReleased', peer: from, set: holdWord(set) });
   st.iHold = (st.iHold | mine) as Holdings;
   schedule(
     o,
@@ -867,12 +854,12 @@ function peerDead(o: Out, node: string): void {
   }
   st.deadPeers.add(node);
   if (st.standby) {
-    o.info('Cancelling pending standby operation');
+    o.emit({ kind: 'standbyCancelled', why: 'peerGone' });
     st.standby = undefined;
   }
   if (st.departedPeers.has(node)) {
     // It said goodbye (shutdone) and we already took its groups.
-    o.info(`Dead node ${node} gave up resources.`);
+    o.emit({ kind: 'deadNodeGaveUp', node });
     o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
     return;
   }
@@ -892,20 +879,16 @@ function peerDead(o: Out, node: string): void {
   }
   let exclude: string[] = [];
   if (needFence) {
-    o.warn('No STONITH device configured.');
-    o.warn('Shared disks are not protected.');
+    o.emit({ kind: 'noStonith' });
     o.msg(['t', 'stonith'], ['node', node], ['result', 'n_stnth']);
     if (!st.cfg.takeoverWithoutFencing) {
       exclude = st.cfg.groups.filter((g) => g.node === node && g.sharedStorage).map((g) => g.key);
       for (const key of exclude) {
-        o.crit(
-          `not taking over ${key}: it uses shared storage and ${node} could not be fenced, so it may still write to it ` +
-            '(configure stonith_host in ha.cf, or accept the risk with "takeover_without_fencing yes" in tsbeat.cf)',
-        );
+        o.emit({ kind: 'sharedStorageNotTaken', key, node });
       }
     }
   } else {
-    o.info(`Dead node ${node} gave up resources.`);
+    o.emit({ kind: 'deadNodeGaveUp', node });
     o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
   }
   takeOver(o, node, 'mach_down', exclude);
@@ -920,10 +903,10 @@ function takeOver(
 ): void {
   const st = o.st;
   if (st.shuttingDown) {
-    o.info('Resource takeover cancelled - shutdown in progress.');
+    o.emit({ kind: 'takeoverCancelledByShutdown' });
     return;
   }
-  o.info(`Resources being acquired from ${node}.`);
+  o.emit({ kind: 'takeoverFrom', node });
   if (st.rstate !== 'stable' && nice(st)) st.rstate = 'stable';
   st.rqstDelayAtMs = undefined;
   const theirs = keysOfNode(st, node).filter((k) => !exclude.includes(k));
@@ -957,13 +940,13 @@ function takeOver(
 
 function peerDeparted(o: Out, node: string): void {
   const st = o.st;
-  o.info(`Received shutdown notice from '${node}'.`);
+  o.emit({ kind: 'shutdownNotice', node });
   st.departedPeers.add(node);
   st.otherHolds = 0;
   st.otherStable = true;
   st.otherStableNow = false;
   if (st.standby) {
-    o.info('Cancelling pending standby operation');
+    o.emit({ kind: 'standbyCancelled', why: 'peerGone' });
     st.standby = undefined;
   }
   if (!st.commUp) return;
@@ -1022,7 +1005,7 @@ function partitionHealed(o: Out, node: string): void {
   const st = o.st;
   st.deadPeers.delete(node);
   st.departedPeers.delete(node);
-  o.crit(`Cluster node ${node} returning after partition.`);
+  o.emit({ kind: 'partitionReturn', node });
   if (!st.commUp) return;
   st.otherStable = false;
   st.otherStableNow = false;
@@ -1035,9 +1018,7 @@ function partitionHealed(o: Out, node: string): void {
   // Legacy mode announces nothing: release the groups the peer prefers, as it keeps its own.
   const release = keysOfNode(st, node);
   if (release.length > 0) {
-    o.warn(
-      `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
-    );
+    o.emit({ kind: 'partitionRelease', node, keys: release });
     schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
   }
   // And ask for our own, which the peer releases on its side: a node that never took them
@@ -1052,7 +1033,7 @@ function legacyRequestOwn(o: Out, reason: string, peerHeard = false): void {
   const st = o.st;
   const keys = keysOf(st, LOCAL);
   if (keys.length === 0) {
-    o.info(`No local resources [ResourceManager listkeys ${st.cfg.localNode}] to acquire.`);
+    o.emit({ kind: 'noLocalResources', node: st.cfg.localNode });
     return;
   }
   // heartbeat asks for its groups when another node is `active`, else takes them itself.
@@ -1107,11 +1088,11 @@ function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string
   if (from === st.cfg.localNode) return; // self-granted: the acquisition is already scheduled
   if (st.shuttingDown) return;
   if (!st.cfg.groups.some((g) => g.key === key)) return;
-  o.info(`received ip-request-resp ${key} ${f['ok'] ?? ''} ${f['weown'] ?? ''}`);
+  o.emit({ kind: 'ipRequestResp', key, ok: f['ok'] ?? '', weown: f['weown'] ?? '' });
   if (f['ok'] === 'NO') {
     // The peer could not stop it (tsbeat's answer for a stuck group): it still runs there
     // (found by the fault campaign, seed 5996: taken anyway, it ran on both).
-    o.warn(`${from} keeps ${key} (its stop failed there): not acquiring it; asking again later`);
+    o.emit({ kind: 'peerKeeps', peer: from, key });
     st.reask.set(key, o.now + opt(st, 'recoverRetryMs'));
     return;
   }
@@ -1126,14 +1107,14 @@ function shutdown(o: Out): void {
   const st = o.st;
   if (st.shuttingDown) return;
   if (busy(st)) {
-    if (!st.shutdownQueued) o.warn('Shutdown delayed until current resource activity finishes.');
+    if (!st.shutdownQueued) o.emit({ kind: 'shutdownDelayed' });
     st.shutdownQueued = true;
     return;
   }
   st.shutdownQueued = false;
   st.shuttingDown = true;
   st.standby = undefined;
-  o.info(`Heartbeat shutdown in progress. (${st.cfg.pid ?? 0})`);
+  o.emit({ kind: 'shutdownInProgress', pid: st.cfg.pid ?? 0 });
   const heldBefore = st.iHold;
   const runningBefore = [...st.intent].filter(([, v]) => v === 'run').map(([k]) => k);
   if (nice(st)) {
@@ -1141,7 +1122,7 @@ function shutdown(o: Out): void {
     st.iHold = 0;
     announce(o, 'shutdown');
   }
-  o.info('Giving up all HA resources.');
+  o.emit({ kind: 'givingUpAll' });
   schedule(
     o,
     { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) },
@@ -1172,14 +1153,14 @@ function workDone(o: Out, r: WorkResult): void {
     st.recover.set(key, o.now + opt(st, 'recoverRetryMs'));
   }
   for (const key of r.startFailed) {
-    o.crit(`Giving up resources due to failure of ${key}`);
+    o.emit({ kind: 'startFailed', key });
     st.handover.set(key, o.now + opt(st, 'startFailureHandoverMs'));
     if (!r.stopFailed.includes(key))
       st.recover.set(key, o.now + opt(st, 'startFailureHandoverMs') + opt(st, 'recoverRetryMs'));
   }
   switch (item.purpose) {
     case 'reqOurResources':
-      o.info('Local Resource acquisition completed.');
+      o.emit({ kind: 'localAcquisitionCompleted', none: false });
       announce(o, 'req_our_resources()');
       initialDone(o, st.cfg.mode === 'off' || st.tookOver ? 'T_RESOURCES(them)' : 'T_RESOURCES(us)');
       break;
@@ -1189,8 +1170,7 @@ function workDone(o: Out, r: WorkResult): void {
         announce(o, 'req_our_resources()');
         o.msg(['t', 'resource'], ['rsc_hold', 'foreign'], ['info', 'mach_down']);
       }
-      o.info(`mach_down takeover complete for node ${'peer' in item ? (item.peer ?? '') : ''}.`);
-      o.info('mach_down takeover complete.');
+      o.emit({ kind: 'machDownComplete', node: 'peer' in item ? (item.peer ?? '') : '' });
       initialDone(o, 'mach_down');
       break;
     case 'standbyRelease': {
@@ -1208,9 +1188,7 @@ function workDone(o: Out, r: WorkResult): void {
         const held = ((pending.heldBefore ?? set) & set) as Holdings;
         st.iHold = hold;
         st.standby = undefined;
-        o.crit(
-          `standby of [${holdWord(set)}] aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps it`,
-        );
+        o.emit({ kind: 'standbyAborted', set: holdWord(set), keys: r.stopFailed });
         // The class is held again: start again its groups that did stop, or they run nowhere
         // (found by the fault campaign, seed 594).
         const restart = keysOf(st, held).filter((k) => !r.stopFailed.includes(k));
@@ -1224,13 +1202,13 @@ function workDone(o: Out, r: WorkResult): void {
         else announce(o);
         break;
       }
-      o.info(`${holdWord(set)} HA resource release completed (standby).`);
+      o.emit({ kind: 'standbyReleaseCompleted', set: holdWord(set) });
       o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'done']);
       break;
     }
     case 'standbyAcquire': {
       const set = pending.standbySet ?? 0;
-      o.info(`${holdWord(mirror(set))} HA resource acquisition completed (standby).`);
+      o.emit({ kind: 'standbyAcquisitionCompleted', set: holdWord(mirror(set)) });
       o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'done']);
       break;
     }
@@ -1238,9 +1216,7 @@ function workDone(o: Out, r: WorkResult): void {
       if (r.stopFailed.length > 0) {
         st.shuttingDown = false;
         st.rstate = 'stable';
-        o.crit(
-          `shutdown aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps holding it (fix it, then run "tsbeat stop" again)`,
-        );
+        o.emit({ kind: 'shutdownAborted', keys: r.stopFailed });
         if (!nice(st)) {
           // Legacy mode: start again what ran here before, the peer was never told otherwise;
           // not the groups of a live peer, which asks for them (ip-request) and may hold them
@@ -1292,7 +1268,7 @@ function workDone(o: Out, r: WorkResult): void {
         else announce(o);
         break;
       }
-      o.info('All HA resources relinquished.');
+      o.emit({ kind: 'allRelinquished' });
       o.msg(['t', 'shutdone'], ['st', 'dead']);
       o.shutdownComplete = true;
       break;
@@ -1328,7 +1304,7 @@ function workDone(o: Out, r: WorkResult): void {
         o.msg(['t', 'stonith'], ['node', item.node], ['result', 'OK']);
         takeOver(o, item.node, 'mach_down');
       } else {
-        o.error(`STONITH of ${item.node} failed.  Retrying...`);
+        o.emit({ kind: 'fenceFailed', node: item.node });
         o.msg(['t', 'stonith'], ['node', item.node], ['result', 'bad']);
         st.fenceRetry.set(item.node, o.now + opt(st, 'fenceRetryMs'));
       }
@@ -1359,22 +1335,22 @@ function timers(o: Out): void {
     st.rqstDelayAtMs = undefined;
     if (st.rstate === 'rscrcvd') {
       st.rstate = 'stable';
-      o.info('local resource transition completed.');
+      o.emit({ kind: 'localTransitionCompleted' });
       // heartbeat takes its groups unconditionally here (both nodes started empty). If the
       // peer said it holds them, starting them too would run them twice: leave them there.
       // A peer found dead meanwhile and not fenced yet may hold them too (it took them over
       // while we were down): the takeover after its fence takes them (found by the fault
       // campaign, seed 917: the settle started them while the fence hung).
-      if (fencing(st)) o.info('Local Resource acquisition waits for STONITH of the dead peer.');
+      if (fencing(st)) o.emit({ kind: 'localAcquisitionWaitsForFence' });
       else if ((st.otherHolds & FOREIGN) === 0) reqOurResources(o);
-      else o.info('Local Resource acquisition completed. (none)');
+      else o.emit({ kind: 'localAcquisitionCompleted', none: true });
       announce(o);
       if (keysOf(st, LOCAL).length === 0) initialDone(o, 'T_RESOURCES(us)');
     }
   }
   if (st.standby && o.now >= st.standby.deadlineMs) {
-    if (st.standby.phase === 'me') o.warn('No reply to standby request.  Standby request cancelled.');
-    else o.warn(`Standby transfer with ${st.standby.requester} timed out; standby cancelled.`);
+    if (st.standby.phase === 'me') o.emit({ kind: 'standbyCancelled', why: 'noReply' });
+    else o.emit({ kind: 'standbyCancelled', why: 'timedOut', peer: st.standby.requester });
     st.standby = undefined;
     // Out of transition again: say so, or a peer waiting for our stable word waits forever.
     announce(o);
@@ -1459,11 +1435,11 @@ function recover(o: Out): void {
     (here ? start : stop).push(key);
   }
   if (start.length > 0) {
-    o.info(`retrying the start of ${start.join(' ')} (its last start or stop failed here)`);
+    o.emit({ kind: 'recoverStart', keys: start });
     schedule(o, { kind: 'acquire', purpose: 'recoverAcquire', keys: start, skipIfKeyRunning: false });
   }
   if (stop.length > 0) {
-    o.info(`retrying the stop of ${stop.join(' ')} (it may still run here, and this node does not hold it)`);
+    o.emit({ kind: 'recoverStop', keys: stop });
     schedule(o, { kind: 'release', purpose: 'recoverRelease', keys: stop });
   }
 }

@@ -599,7 +599,7 @@ describe('late announcements (membership delivers frames as they come, like hear
       }) as const;
     ownershipStep(st, announcement(0x21, 'local', false), 100);
     const late = ownershipStep(st, announcement(0x20, 'all', true), 110);
-    expect(late.log.map((l) => l.msg)).toContain('late resource announcement from ra2 (seq 20) ignored');
+    expect(late.events).toContainEqual({ kind: 'lateAnnouncement', from: 'ra2', seq: '20' });
     expect(st.otherHolds).toBe(1);
     expect(st.otherStableNow).toBe(false);
     // A newer one is taken; so is one of a newer generation (the peer restarted).
