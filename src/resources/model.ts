@@ -24,9 +24,6 @@ export function mirror(h: Holdings): Holdings {
   return (((h & LOCAL) << 1) | ((h & FOREIGN) >> 1)) as Holdings;
 }
 
-/** heartbeat's resourcestate (heartbeat/hb_resource.c). */
-export type ResourceState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown';
-
 /** heartbeat's going_standby. */
 export type StandbyPhase = 'not' | 'me' | 'other' | 'done';
 
