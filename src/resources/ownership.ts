@@ -406,6 +406,7 @@ function checkInvariants(st: OwnershipState): void {
   // 7.
   assert(!st.deadPeers.has(me) && !st.departedPeers.has(me), 'ownership: the local node counted as gone');
   assert(!st.fenceRetry.has(me), 'ownership: fencing the local node');
+  // 8.
   const keys = new Set(st.cfg.groups.map((g) => g.key));
   for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
   for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
