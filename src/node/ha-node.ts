@@ -50,9 +50,10 @@ import {
   type OwnershipState,
   ownershipStep,
   rscStatus,
+  shutdownStatus,
 } from '../resources/ownership.js';
 import { type Fencer, GroupExecutor, type ResourceLog, type ResourceRunnerPort } from './group-executor.js';
-import { wordMembershipEvent } from './words.js';
+import { wordMembershipEvent, wordOwnershipEvent } from './words.js';
 
 export type { Fencer, ResourceLog, ResourceRunnerPort } from './group-executor.js';
 
@@ -340,7 +341,7 @@ export class HaNode {
     const rs = this.rs;
     if (!rs) return [];
     const me = this.opts.membership.localNode;
-    const peerHolds = mirror(rs.core.otherHolds);
+    const peerHolds = mirror(rs.core.other.holds);
     const alivePeer = this.opts.membership.nodes.find(
       (n) => n !== me && !rs.core.deadPeers.has(n) && !rs.core.departedPeers.has(n),
     );
@@ -594,8 +595,7 @@ export class HaNode {
   }
 
   private executeOwnership(rs: ResourceSide, out: OwnershipOutput): void {
-    const { log } = this.opts;
-    for (const l of out.log) log[l.level](l.msg);
+    for (const e of out.events) wordOwnershipEvent(this.opts.log, e);
     if (out.requestAccepted) rs.lastRequest = out.requestAccepted;
     for (const m of out.send)
       this.apply({
@@ -610,7 +610,7 @@ export class HaNode {
       });
     }
     if (out.shutdownComplete) for (const w of rs.shutdownWaiters.splice(0)) w(true);
-    if (!rs.core.shuttingDown && rs.shutdownWaiters.length > 0 && !rs.core.shutdownQueued) {
+    if (shutdownStatus(rs.core) === 'none' && rs.shutdownWaiters.length > 0) {
       // The shutdown was refused (a resource would not stop): tell whoever waits.
       for (const w of rs.shutdownWaiters.splice(0)) w(false);
     }

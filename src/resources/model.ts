@@ -24,9 +24,6 @@ export function mirror(h: Holdings): Holdings {
   return (((h & LOCAL) << 1) | ((h & FOREIGN) >> 1)) as Holdings;
 }
 
-/** heartbeat's resourcestate (heartbeat/hb_resource.c). */
-export type ResourceState = 'init' | 'starting' | 'bothstarting' | 'rscrcvd' | 'stable' | 'shutdown';
-
 /** heartbeat's going_standby. */
 export type StandbyPhase = 'not' | 'me' | 'other' | 'done';
 
@@ -87,7 +84,102 @@ export interface OutMessage {
   readonly fields: readonly (readonly [string, string])[];
 }
 
-export interface LogLine {
-  readonly level: 'debug' | 'info' | 'warn' | 'error' | 'crit';
-  readonly msg: string;
-}
+/**
+ * What the ownership core reports, as data: the shell (src/node/words.ts) words each event as
+ * heartbeat 3.0.6's log line(s) (hb_resource.c, ResourceManager) or tsbeat's own, and picks its
+ * level. Sets are holdings words as the core sees them (`local` = this node's groups).
+ */
+export type OwnershipEvent =
+  // Start-up negotiation and the first acquisition.
+  | { readonly kind: 'initialAcquisitionDone'; readonly reason: string }
+  | { readonly kind: 'noLocalResources'; readonly node: string }
+  | { readonly kind: 'remoteTransitionCompleted' }
+  | { readonly kind: 'localTransitionCompleted' }
+  | { readonly kind: 'localAcquisitionCompleted'; readonly none: boolean }
+  | { readonly kind: 'localAcquisitionWaitsForFence' }
+  // Resource announcements.
+  | {
+      readonly kind: 'badRscHold';
+      readonly from: string;
+      readonly value: string;
+      readonly message: 'resource' | 'ask_resources';
+    }
+  | { readonly kind: 'lateAnnouncement'; readonly from: string; readonly seq: string }
+  | {
+      readonly kind: 'audit';
+      readonly finding: 'bothOwnOurs' | 'bothOwnForeign' | 'noneOwnsOurs' | 'noneOwnsForeign';
+    }
+  | { readonly kind: 'takingUnheldOwnGroups' }
+  | {
+      readonly kind: 'overlapRelease';
+      readonly node: string;
+      readonly peer: string;
+      readonly keys: readonly string[];
+    }
+  // The standby exchange (ask_resources me / other / done).
+  | { readonly kind: 'standbyNeedsNiceFailback' }
+  | { readonly kind: 'goingStandby'; readonly set: HoldWord }
+  | { readonly kind: 'standbyBusy'; readonly from: string; readonly secondsLeft: number }
+  | { readonly kind: 'standbyPeerInFlux'; readonly from: string }
+  | { readonly kind: 'standbyLocalInFlux'; readonly from: string }
+  | { readonly kind: 'wantsStandby'; readonly node: string; readonly set: HoldWord }
+  | {
+      readonly kind: 'standbyMessageIgnored';
+      readonly from: string;
+      readonly info: string;
+      readonly phase: StandbyPhase;
+    }
+  | {
+      readonly kind: 'standbyAnswerMismatch';
+      readonly from: string;
+      readonly set: HoldWord;
+      readonly asked: HoldWord;
+    }
+  | { readonly kind: 'standbyPeerCanTake'; readonly peer: string; readonly set: HoldWord }
+  | { readonly kind: 'standbyGiveUp'; readonly set: HoldWord }
+  | { readonly kind: 'standbyLocalCompleted'; readonly set: HoldWord }
+  | { readonly kind: 'standbyAcquisitionDone'; readonly set: HoldWord }
+  | { readonly kind: 'standbyPeerCompletedTakeover'; readonly set: HoldWord }
+  /** `set` in the requester's words, `mine` the same groups in ours. */
+  | {
+      readonly kind: 'standbyAcquireFrom';
+      readonly peer: string;
+      readonly set: HoldWord;
+      readonly mine: HoldWord;
+    }
+  | { readonly kind: 'standbyAdoptReleased'; readonly peer: string; readonly set: HoldWord }
+  | { readonly kind: 'standbyReleaseCompleted'; readonly set: HoldWord }
+  | { readonly kind: 'standbyAcquisitionCompleted'; readonly set: HoldWord }
+  | { readonly kind: 'standbyAborted'; readonly set: HoldWord; readonly keys: readonly string[] }
+  | { readonly kind: 'standbyCancelled'; readonly why: 'peerGone' | 'overlap' | 'noReply' }
+  | {
+      readonly kind: 'standbyCancelled';
+      readonly why: 'timedOut' | 'abandonedByPeer' | 'peerStable';
+      readonly peer: string;
+    }
+  // Peers going away and coming back.
+  | { readonly kind: 'deadNodeGaveUp'; readonly node: string }
+  | { readonly kind: 'noStonith' }
+  | { readonly kind: 'sharedStorageNotTaken'; readonly key: string; readonly node: string }
+  | { readonly kind: 'takeoverCancelledByShutdown' }
+  | { readonly kind: 'takeoverFrom'; readonly node: string }
+  | { readonly kind: 'machDownComplete'; readonly node: string }
+  | { readonly kind: 'shutdownNotice'; readonly node: string }
+  | { readonly kind: 'partitionReturn'; readonly node: string }
+  | { readonly kind: 'partitionRelease'; readonly node: string; readonly keys: readonly string[] }
+  | { readonly kind: 'fenceFailed'; readonly node: string }
+  // Legacy ip-request.
+  | { readonly kind: 'ipRequestResp'; readonly key: string; readonly ok: string; readonly weown: string }
+  | { readonly kind: 'peerKeeps'; readonly peer: string; readonly key: string }
+  // Shutdown.
+  | { readonly kind: 'shutdownDelayed' }
+  | { readonly kind: 'shutdownInProgress'; readonly pid: number }
+  | { readonly kind: 'givingUpAll' }
+  | { readonly kind: 'allRelinquished' }
+  | { readonly kind: 'shutdownAborted'; readonly keys: readonly string[] }
+  // Failed agents.
+  | { readonly kind: 'startFailed'; readonly key: string }
+  | { readonly kind: 'recoverStart'; readonly keys: readonly string[] }
+  | { readonly kind: 'recoverStop'; readonly keys: readonly string[] };
+
+export type OwnershipEventKind = OwnershipEvent['kind'];

@@ -5,7 +5,30 @@
 //
 // Deterministic and free of I/O, like the membership core: membership events, cluster
 // messages, operator commands, finished work and time come in; messages to send, resource
-// work for the executor, log lines and the next wake-up go out.
+// work for the executor, typed events (worded by src/node/words.ts) and the next wake-up go out.
+//
+// The state is explicit: `phase` (OwnershipPhase) is heartbeat's resourcestate with the data
+// valid only in it: the settle deadline only while `rscrcvd`, a standby exchange only while
+// `stable` after comm-up, what to take back only while `shutdown`. So some rules hold by
+// construction: a shutdown is never both queued and running, no standby runs before comm-up
+// or while shutting down, and comm-up always leaves `init` behind.
+//
+// Invariants, asserted after every step (checkInvariants; a violation is a bug of this core,
+// which the node shell reports as an internal error of the resource layer; the fault campaign
+// runs every seed with these checks on):
+//  1. work ids are unique and increasing: every id in flight is below `nextWorkId`;
+//  2. legacy mode (auto_failback legacy) negotiates nothing and holds nothing: it is never in
+//     `starting`, `bothstarting` or `rscrcvd`, never has a standby exchange, and `iHold` is
+//     0 (what it last asked of each group, `intent`, says where the group runs);
+//  3. a node that is shutting down (nice_failback) claims nothing and never says it is
+//     stable: takeovers, standby acquisitions and the start-up settle are refused meanwhile;
+//  4. a shutdown release is in flight only in the `shutdown` phase, at most one;
+//  5. a queued shutdown waits for work in flight: there is some;
+//  6. the peer of a standby exchange (`other`: the requester) is a configured peer that is
+//     neither dead nor departed (a death or a shutdone cancels the exchange);
+//  7. the local node is never among the dead, departed or fenced peers;
+//  8. handover, stuck, recovery, intent, ip-request and fence-retry entries, and what a
+//     shutdown would take back, name configured groups and nodes.
 
 import type { AutoFailback } from '../config/model.js';
 import { assert } from '../lib/assert.js';
@@ -15,11 +38,10 @@ import {
   type Holdings,
   holdWord,
   LOCAL,
-  type LogLine,
   mirror,
   type OutMessage,
+  type OwnershipEvent,
   parseHold,
-  type ResourceState,
   type StandbyPhase,
   type WorkItem,
   type WorkPurpose,
@@ -89,7 +111,8 @@ export type OwnershipInput =
 export interface OwnershipOutput {
   readonly send: OutMessage[];
   readonly work: WorkItem[];
-  readonly log: LogLine[];
+  /** What happened, as data, in order: the shell words each event (src/node/words.ts). */
+  readonly events: OwnershipEvent[];
   /** Shutdown finished (resources released, shutdone sent): the daemon may exit. */
   readonly shutdownComplete: boolean;
   /** The operator's standby/takeover request: was it sent? (for the CLI) */
@@ -100,35 +123,97 @@ export interface OwnershipOutput {
 interface PendingWork {
   readonly item: WorkItem;
   readonly standbySet?: Holdings;
-  /** For a shutdown release: what this node held before it, taken back if the shutdown aborts. */
+  /** For a standby release: what this node held of the set, taken back if a stop fails. */
   readonly heldBefore?: Holdings;
-  /** For a shutdown release: the groups this node last asked to run (legacy mode). */
-  readonly runningBefore?: readonly string[];
   readonly requester?: string;
+}
+
+/**
+ * The standby exchange (heartbeat's going_standby; ask_resources me, other, done), seen from
+ * this node. The step names are heartbeat's, as its log lines print them. `set` is always in
+ * the requester's words (`local` = the requester's own groups).
+ */
+export type StandbyExchange =
+  /** We asked to give `set` up (hb_standby, a failed start, auto failback); the peer has until `deadlineMs` to answer `other`. */
+  | { readonly step: 'me'; readonly set: Holdings; readonly deadlineMs: number }
+  /** The peer agreed: we release `set`, then wait for the taker's `done` until `deadlineMs`. */
+  | { readonly step: 'done'; readonly set: Holdings; readonly deadlineMs: number }
+  /**
+   * `requester` gives `set` up to us: we take it on its `done`, and end on our own `done`.
+   * `requesterStable`: it said it is stable since, so the wait for its `done` is short.
+   */
+  | {
+      readonly step: 'other';
+      readonly set: Holdings;
+      readonly requester: string;
+      readonly deadlineMs: number;
+      readonly requesterStable?: boolean;
+    };
+
+/**
+ * Where this node is in the resource protocol: heartbeat's resourcestate (hb_resource.c) with
+ * the data valid only in each. `shutdownQueued`: a `tsbeat stop` came while resource work was
+ * in flight; it starts when that work is done, whatever the phase has become meanwhile.
+ */
+export type OwnershipPhase =
+  /** Before comm-up: heartbeat has not registered its resource handlers; nothing negotiated. */
+  | { readonly kind: 'init'; readonly shutdownQueued: boolean }
+  /**
+   * nice_failback after comm-up, negotiating the start-up: we said `starting` (and heard the
+   * peer's, `bothstarting`), and wait for a resource announcement.
+   */
+  | { readonly kind: 'starting' | 'bothstarting'; readonly shutdownQueued: boolean }
+  /** An announcement came: at `settleAtMs` (RQSTDELAY) we settle if the peer has not said it is stable. */
+  | { readonly kind: 'rscrcvd'; readonly settleAtMs: number; readonly shutdownQueued: boolean }
+  /**
+   * Negotiated (legacy mode negotiates nothing: comm-up brings it here). Only here can a
+   * standby exchange run.
+   */
+  | {
+      readonly kind: 'stable';
+      readonly commUp: true;
+      readonly standby: StandbyExchange | undefined;
+      readonly shutdownQueued: boolean;
+    }
+  /** A shutdown before comm-up was aborted (a group would not stop): holding again, nothing negotiated. */
+  | { readonly kind: 'stable'; readonly commUp: false; readonly shutdownQueued: boolean }
+  /**
+   * Releasing everything (tsbeat stop), then gone (shutdone sent). What was held and asked for
+   * before is kept: an aborted shutdown takes it back.
+   */
+  | {
+      readonly kind: 'shutdown';
+      readonly commUp: boolean;
+      readonly heldBefore: Holdings;
+      /** The groups this node last asked to run (legacy mode keeps no holdings). */
+      readonly runningBefore: readonly string[];
+    };
+
+/**
+ * The peer's last word about its resources. These are facts about what it said, independent
+ * of our phase and of each other: `starting` clears `stable` but not `stableNow`, a death sets
+ * `stable` and clears `stableNow`, so every combination occurs.
+ */
+export interface OtherView {
+  /** What the peer last announced it holds, from its point of view. */
+  holds: Holdings;
+  /** heartbeat's other_is_stable: the peer finished its start-up or last transition. */
+  stable: boolean;
+  /** The peer's last full announcement said isstable=1 (it is not in a transition right now). */
+  stableNow: boolean;
 }
 
 export interface OwnershipState {
   readonly cfg: OwnershipConfig;
-  commUp: boolean;
-  rstate: ResourceState;
+  phase: OwnershipPhase;
   /** What this node holds (heartbeat's i_hold). */
   iHold: Holdings;
-  /** What the peer last announced it holds, from its point of view. */
-  otherHolds: Holdings;
-  otherStable: boolean;
-  /** The peer's last resource message said isstable=1 (it is not in a transition right now). */
-  otherStableNow: boolean;
-  standby:
-    | {
-        phase: StandbyPhase;
-        set: Holdings;
-        requester: string;
-        deadlineMs: number;
-        /** The requester said it is stable while we wait for its `done` (phase 'other'). */
-        requesterStableAtMs?: number | undefined;
-      }
-    | undefined;
-  rqstDelayAtMs: number | undefined;
+  readonly other: OtherView;
+  // The rest are independent facts, valid in every phase, so not part of it: who is gone or
+  // was heard, what is in flight, per-group and per-peer timers, and three flags: `tookOver`
+  // and `failbackAtMs` (auto failback's bookkeeping: a takeover may happen while negotiating
+  // and the failback waits until stable), `initialDone` (a once-per-life log line) and
+  // `announcedStable` (the word we last said, whatever we are now).
   /** Peers currently considered alive / dead / gone after shutdone. */
   readonly deadPeers: Set<string>;
   readonly departedPeers: Set<string>;
@@ -143,8 +228,7 @@ export interface OwnershipState {
   /** Work handed to the executor and not finished yet, by id. */
   readonly inFlight: Map<number, PendingWork>;
   nextWorkId: number;
-  shuttingDown: boolean;
-  shutdownQueued: boolean;
+  /** "Initial resource acquisition complete" was said (once per life). */
   initialDone: boolean;
   /** Groups whose start failed here, with the time to hand their class over. */
   readonly handover: Map<string, number>;
@@ -182,14 +266,9 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
   assert(cfg.nodes.includes(cfg.localNode), 'local node must be configured');
   return {
     cfg,
-    commUp: false,
-    rstate: 'init',
+    phase: { kind: 'init', shutdownQueued: false },
     iHold: 0,
-    otherHolds: 0,
-    otherStable: false,
-    otherStableNow: false,
-    standby: undefined,
-    rqstDelayAtMs: undefined,
+    other: { holds: 0, stable: false, stableNow: false },
     deadPeers: new Set(),
     departedPeers: new Set(),
     everHeard: new Set(),
@@ -199,8 +278,6 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
     failbackAtMs: undefined,
     inFlight: new Map(),
     nextWorkId: 1,
-    shuttingDown: false,
-    shutdownQueued: false,
     initialDone: false,
     handover: new Map(),
     stuck: new Set(),
@@ -216,7 +293,7 @@ export function createOwnership(cfg: OwnershipConfig): OwnershipState {
 class Out {
   readonly send: OutMessage[] = [];
   readonly work: WorkItem[] = [];
-  readonly log: LogLine[] = [];
+  readonly events: OwnershipEvent[] = [];
   shutdownComplete = false;
   requestAccepted: { accepted: boolean; message: string } | undefined;
   readonly st: OwnershipState;
@@ -225,17 +302,8 @@ class Out {
     this.st = st;
     this.now = now;
   }
-  info(msg: string): void {
-    this.log.push({ level: 'info', msg });
-  }
-  warn(msg: string): void {
-    this.log.push({ level: 'warn', msg });
-  }
-  error(msg: string): void {
-    this.log.push({ level: 'error', msg });
-  }
-  crit(msg: string): void {
-    this.log.push({ level: 'crit', msg });
+  emit(e: OwnershipEvent): void {
+    this.events.push(e);
   }
   msg(...fields: (readonly [string, string])[]): void {
     this.send.push({ fields });
@@ -291,46 +359,61 @@ export function ownershipStep(st: OwnershipState, input: OwnershipInput, nowMs: 
   // group when this node was busy or asking for a standby at that moment (found by the fault
   // campaign, seed 330).
   const peer = alivePeers(st)[0];
-  if (peer !== undefined && st.otherStableNow) resolveOverlap(o, peer, true);
+  if (peer !== undefined && st.other.stableNow) resolveOverlap(o, peer, true);
   // Out of a transition we announced: say so, or a peer waiting for our stable word waits on
   // (found by the fault campaign: a standby ended without the taker's `done`).
-  if (nice(st) && st.commUp && !st.shuttingDown && !st.announcedStable && stableNow(st)) announce(o);
+  if (nice(st) && commUpSeen(st) && !shuttingDown(st) && !st.announcedStable && stableNow(st)) announce(o);
   checkInvariants(st);
   return {
     send: o.send,
     work: o.work,
-    log: o.log,
+    events: o.events,
     shutdownComplete: o.shutdownComplete,
     ...(o.requestAccepted ? { requestAccepted: o.requestAccepted } : {}),
     wakeAtMs: nextWake(st),
   };
 }
 
-/**
- * What holds after every step, whatever the input (asserted: a violation is a bug of this
- * core, and the node shell reports it as an internal error of the resource layer; the fault
- * campaign runs every seed with these checks on):
- * 1. work ids are unique and increasing: every id in flight is below `nextWorkId`;
- * 2. only nice_failback knows standby: legacy mode never has a standby in progress;
- * 3. a shutdown is either queued or running, never both;
- * 4. no standby and no shutdown release before comm-up (nothing is negotiated before it);
- * 5. with nice_failback, comm-up has left `init` behind;
- * 6. a node that is shutting down (nice_failback) claims nothing: takeovers, standby
- *    acquisitions and the start-up settle are all refused while it releases;
- * 7. the local node is never among the dead, departed or fenced peers;
- * 8. handover, stuck, recovery, intent and fence-retry entries name configured groups and peers.
- */
+/** The invariants listed at the top of this file, numbered as there. */
 function checkInvariants(st: OwnershipState): void {
   const me = st.cfg.localNode;
+  const p = st.phase;
+  // 1.
   for (const id of st.inFlight.keys())
     assert(id < st.nextWorkId, `ownership: work id ${id} not below nextWorkId`);
-  assert(nice(st) || st.standby === undefined, 'ownership: a standby in legacy mode');
-  assert(!(st.shuttingDown && st.shutdownQueued), 'ownership: shutdown both queued and running');
-  assert(st.commUp || st.standby === undefined, 'ownership: a standby before comm-up');
-  assert(!(nice(st) && st.commUp && st.rstate === 'init'), 'ownership: still init after comm-up');
-  assert(!(nice(st) && st.shuttingDown && st.iHold !== 0), 'ownership: claims resources while shutting down');
+  // 2.
+  if (!nice(st)) {
+    assert(!negotiating(st), `ownership: legacy mode in phase ${p.kind}`);
+    assert(standbyOf(st) === undefined, 'ownership: a standby in legacy mode');
+    assert(st.iHold === 0, `ownership: legacy mode holds ${holdWord(st.iHold)}`);
+  }
+  // 3.
+  if (p.kind === 'shutdown' && nice(st)) {
+    assert(st.iHold === 0, 'ownership: claims resources while shutting down');
+    assert(!st.announcedStable, 'ownership: said it is stable while shutting down');
+  }
+  // 4.
+  const releases = [...st.inFlight.values()].filter((w) => w.item.purpose === 'shutdownRelease').length;
+  assert(
+    releases <= (p.kind === 'shutdown' ? 1 : 0),
+    `ownership: ${releases} shutdown release(s) in phase ${p.kind}`,
+  );
+  // 5.
+  assert(
+    p.kind === 'shutdown' || !p.shutdownQueued || busy(st),
+    'ownership: a shutdown queued behind no work',
+  );
+  // 6.
+  const standby = standbyOf(st);
+  if (standby?.step === 'other') {
+    const r = standby.requester;
+    assert(r !== me && st.cfg.nodes.includes(r), `ownership: standby exchange with ${r}`);
+    assert(!st.deadPeers.has(r) && !st.departedPeers.has(r), `ownership: standby exchange with ${r}, gone`);
+  }
+  // 7.
   assert(!st.deadPeers.has(me) && !st.departedPeers.has(me), 'ownership: the local node counted as gone');
   assert(!st.fenceRetry.has(me), 'ownership: fencing the local node');
+  // 8.
   const keys = new Set(st.cfg.groups.map((g) => g.key));
   for (const k of st.handover.keys()) assert(keys.has(k), `ownership: handover of unknown group ${k}`);
   for (const k of st.stuck) assert(keys.has(k), `ownership: unknown group ${k} stuck`);
@@ -339,12 +422,81 @@ function checkInvariants(st: OwnershipState): void {
   for (const k of st.reask.keys()) assert(keys.has(k), `ownership: ip-request again for unknown group ${k}`);
   for (const n of st.fenceRetry.keys())
     assert(st.cfg.nodes.includes(n), `ownership: fencing unknown node ${n}`);
+  if (p.kind === 'shutdown')
+    for (const k of p.runningBefore)
+      assert(keys.has(k), `ownership: shutdown would restart unknown group ${k}`);
 }
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 
 const nice = (st: OwnershipState): boolean => st.cfg.mode !== 'legacy';
+
+/** Comm-up came: heartbeat registers its resource handlers then. */
+function commUpSeen(st: OwnershipState): boolean {
+  const p = st.phase;
+  switch (p.kind) {
+    case 'init':
+      return false;
+    case 'starting':
+    case 'bothstarting':
+    case 'rscrcvd':
+      return true;
+    case 'stable':
+    case 'shutdown':
+      return p.commUp;
+  }
+}
+
+/** Where a `tsbeat stop` is: none asked, waiting for the work in flight, or releasing (then gone). */
+export function shutdownStatus(st: OwnershipState): 'none' | 'queued' | 'running' {
+  if (st.phase.kind === 'shutdown') return 'running';
+  return st.phase.shutdownQueued ? 'queued' : 'none';
+}
+
+const shuttingDown = (st: OwnershipState): boolean => st.phase.kind === 'shutdown';
+
+/** nice_failback's start-up negotiation is under way. */
+function negotiating(st: OwnershipState): boolean {
+  const k = st.phase.kind;
+  return k === 'starting' || k === 'bothstarting' || k === 'rscrcvd';
+}
+
+/** The standby exchange in progress, if any (only in the stable phase). */
+export function standbyOf(st: OwnershipState): StandbyExchange | undefined {
+  const p = st.phase;
+  return p.kind === 'stable' && p.commUp ? p.standby : undefined;
+}
+
+function setStandby(st: OwnershipState, standby: StandbyExchange | undefined): void {
+  const p = st.phase;
+  if (p.kind === 'stable' && p.commUp) st.phase = { ...p, standby };
+  else assert(standby === undefined, `ownership: a standby exchange in phase ${p.kind}`);
+}
+
+/** heartbeat's going_standby word for the exchange in progress. */
+function standbyPhase(st: OwnershipState): StandbyPhase {
+  return standbyOf(st)?.step ?? 'not';
+}
+
+/** The node that asked to go standby. */
+function requesterOf(st: OwnershipState, s: StandbyExchange): string {
+  return s.step === 'other' ? s.requester : st.cfg.localNode;
+}
+
+type RunningPhase = Exclude<OwnershipPhase, { kind: 'shutdown' }>;
+type Entered = RunningPhase extends infer P ? (P extends unknown ? Omit<P, 'shutdownQueued'> : never) : never;
+
+/** Move to a phase other than shutdown: a queued shutdown stays queued. */
+function enter(st: OwnershipState, next: Entered): void {
+  const queued = st.phase.kind !== 'shutdown' && st.phase.shutdownQueued;
+  st.phase = { ...next, shutdownQueued: queued } as RunningPhase;
+}
+
+/** The stable phase after comm-up, keeping a standby exchange in progress. */
+function enterStable(st: OwnershipState): void {
+  enter(st, { kind: 'stable', commUp: true, standby: standbyOf(st) });
+}
 
 function peers(st: OwnershipState): string[] {
   return st.cfg.nodes.filter((n) => n !== st.cfg.localNode);
@@ -390,7 +542,7 @@ function busy(st: OwnershipState): boolean {
 }
 
 function stableNow(st: OwnershipState): boolean {
-  return st.rstate === 'stable' && !st.standby && !busy(st);
+  return st.phase.kind === 'stable' && !standbyOf(st) && !busy(st);
 }
 
 function announce(o: Out, info?: string): void {
@@ -411,17 +563,17 @@ function announce(o: Out, info?: string): void {
 function initialDone(o: Out, reason: string): void {
   if (o.st.initialDone) return;
   o.st.initialDone = true;
-  o.info(`Initial resource acquisition complete (${reason})`);
+  o.emit({ kind: 'initialAcquisitionDone', reason });
 }
 
 /** heartbeat's rscstatus: the holdings word, or `transition` while anything is in flux. */
 export function rscStatus(st: OwnershipState): 'none' | 'local' | 'foreign' | 'all' | 'transition' {
   if (!nice(st)) return busy(st) ? 'transition' : 'none';
   const stable =
-    (st.otherStable || alivePeers(st).length === 0) &&
+    (st.other.stable || alivePeers(st).length === 0) &&
     !busy(st) &&
-    st.standby === undefined &&
-    (st.rstate === 'stable' || st.rstate === 'shutdown' || st.rstate === 'init');
+    standbyOf(st) === undefined &&
+    (st.phase.kind === 'stable' || st.phase.kind === 'shutdown' || st.phase.kind === 'init');
   return stable ? holdWord(st.iHold) : 'transition';
 }
 
@@ -430,20 +582,23 @@ export function rscStatus(st: OwnershipState): 'none' | 'local' | 'foreign' | 'a
 
 function commUp(o: Out): void {
   const st = o.st;
-  if (st.commUp) return;
-  st.commUp = true;
+  if (commUpSeen(st)) return;
   // Stopped before the cluster came up (everything given up, shutdone sent): ask for nothing,
   // or the groups run here after the peer took them over on the shutdone (found by the fault
   // campaign, seed 5575).
-  if (st.shuttingDown) return;
+  if (st.phase.kind === 'shutdown') {
+    st.phase = { ...st.phase, commUp: true };
+    return;
+  }
   if (!nice(st)) {
+    enter(st, { kind: 'stable', commUp: true, standby: undefined });
     // A peer already found dead is fenced (with STONITH) and then taken over, own groups
     // included: taking our groups first would run them while it may still hold them (found
     // by the fault campaign: a node rebooted after a fence, its peer unheard).
     if (st.pendingDeaths.length === 0) legacyRequestOwn(o, 'req_our_resources');
   } else {
     o.msg(['t', 'starting']);
-    st.rstate = 'starting';
+    enter(st, { kind: 'starting' });
   }
   for (const p of st.pendingDeaths.splice(0)) peerDead(o, p);
 }
@@ -451,11 +606,11 @@ function commUp(o: Out): void {
 /** req_our_resources: take the local groups (each through a self-granted ip-request-resp). */
 function reqOurResources(o: Out): void {
   const st = o.st;
-  if (st.shuttingDown) return;
+  if (shuttingDown(st)) return;
   const keys = keysOf(st, LOCAL);
   st.iHold = (st.iHold | LOCAL) as Holdings;
   if (keys.length === 0) {
-    o.info(`No local resources [ResourceManager listkeys ${st.cfg.localNode}] to acquire.`);
+    o.emit({ kind: 'noLocalResources', node: st.cfg.localNode });
     return;
   }
   for (const key of keys) {
@@ -479,12 +634,12 @@ function onMessage(o: Out, from: string, f: Readonly<Record<string, string>>): v
   const type = f['t'];
   // heartbeat registers its resource handlers at comm-up: earlier messages are lost to it
   // (the 10 s settle resolves the start-up). Only shutdone counts at any time.
-  if (!st.commUp && type !== 'shutdone') return;
+  if (!commUpSeen(st) && type !== 'shutdone') return;
   switch (type) {
     case 'starting':
       if (from === me || !nice(st)) return;
-      if (st.rstate === 'starting') st.rstate = 'bothstarting';
-      st.otherStable = false;
+      if (st.phase.kind === 'starting') enter(st, { kind: 'bothstarting' });
+      st.other.stable = false;
       announce(o);
       return;
     case 'resource':
@@ -536,14 +691,12 @@ function staleAnnouncement(st: OwnershipState, from: string, f: Readonly<Record<
 
 function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): void {
   const st = o.st;
-  if (st.rstate === 'starting' || st.rstate === 'bothstarting') {
-    st.rstate = 'rscrcvd';
-    if (st.rqstDelayAtMs === undefined) st.rqstDelayAtMs = o.now + opt(st, 'rqstDelayMs');
-  }
+  if (st.phase.kind === 'starting' || st.phase.kind === 'bothstarting')
+    enter(st, { kind: 'rscrcvd', settleAtMs: o.now + opt(st, 'rqstDelayMs') });
   if (from === st.cfg.localNode) return;
   const hold = parseHold(f['rsc_hold']);
   if (hold === undefined) {
-    o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in a resource message from ${from}`);
+    o.emit({ kind: 'badRscHold', from, value: f['rsc_hold'] ?? '', message: 'resource' });
     return;
   }
   // Only full announcements carry the stable word; heartbeat's mach_down note (`rsc_hold`
@@ -552,40 +705,46 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   if (full && staleAnnouncement(st, from, f)) {
     // Found by the fault campaign (seed 158): a late "stable" word ended a standby exchange
     // the peer had started after sending it.
-    o.info(`late resource announcement from ${from} (seq ${f['seq'] ?? '?'}) ignored`);
+    o.emit({ kind: 'lateAnnouncement', from, seq: f['seq'] ?? '?' });
     return;
   }
-  st.otherHolds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.otherHolds | hold) as Holdings);
+  st.other.holds = f['rtype'] === 'full' || hold === 0 ? hold : ((st.other.holds | hold) as Holdings);
   const stable = f['isstable'] === '1';
-  if (full) st.otherStableNow = stable;
-  if (full && st.standby?.phase === 'other' && st.standby.requester === from) {
+  if (full) st.other.stableNow = stable;
+  const standby = standbyOf(st);
+  if (full && standby?.step === 'other' && standby.requester === from) {
     // A requester that stays stable is no longer in a standby (it aborted it: a group would
     // not stop, or it gave up waiting): heartbeat would wait an hour for its `done`, refusing
     // every other standby meanwhile (found by the fault campaign). But heartbeat 3.0.6 itself
-    // announces "stable" right after its request and again just before its `done` (captured
-    // in test/interop/compression.test.ts, within 70 ms of each other): so the stable word only
-    // shortens the wait to standbyAbandonMs, and a word "in transition" restores it. Should a `done` come after the
-    // cancellation, adoptReleased() takes the groups.
-    const s = st.standby;
-    if (stable && s.requesterStableAtMs === undefined) {
-      s.requesterStableAtMs = o.now;
-      s.deadlineMs = Math.min(s.deadlineMs, o.now + opt(st, 'standbyAbandonMs'));
-    } else if (!stable && s.requesterStableAtMs !== undefined) {
-      s.requesterStableAtMs = undefined;
-      s.deadlineMs = o.now + opt(st, 'standbyTransferMs');
-    }
+    // announces "stable" right after its request and again just before its `done` (captured in
+    // test/interop/compression.test.ts, within 70 ms of each other), so the stable word only
+    // shortens the wait to standbyAbandonMs, and a word "in transition" restores it. Should a
+    // `done` come after the cancellation, adoptReleased() takes the groups.
+    if (stable && standby.requesterStable !== true)
+      setStandby(st, {
+        ...standby,
+        requesterStable: true,
+        deadlineMs: Math.min(standby.deadlineMs, o.now + opt(st, 'standbyAbandonMs')),
+      });
+    else if (!stable && standby.requesterStable === true)
+      setStandby(st, {
+        step: 'other',
+        set: standby.set,
+        requester: standby.requester,
+        deadlineMs: o.now + opt(st, 'standbyTransferMs'),
+      });
   }
-  if (stable && st.standby?.phase === 'done' && st.standby.requester === st.cfg.localNode) {
+  if (stable && standbyOf(st)?.step === 'done') {
     // We gave our groups up and wait for the taker's `done`; a taker that says it is stable
     // is in no exchange (it cancelled it, e.g. it thought us dead and took everything over):
     // waiting an hour kept us "in transition", and a double hold unresolved (seed 692).
-    o.warn(`Standby transfer with ${from} ended: ${from} is stable; standby cancelled.`);
-    st.standby = undefined;
+    o.emit({ kind: 'standbyCancelled', why: 'peerStable', peer: from });
+    setStandby(st, undefined);
     announce(o);
   }
-  if (stable && !st.otherStable) {
-    o.info('remote resource transition completed.');
-    st.otherStable = true;
+  if (stable && !st.other.stable) {
+    o.emit({ kind: 'remoteTransitionCompleted' });
+    st.other.stable = true;
     announce(o);
   }
   resolveOverlap(o, from, stable);
@@ -595,20 +754,20 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
   if (
     stable &&
     nice(st) &&
-    st.rstate === 'stable' &&
+    st.phase.kind === 'stable' &&
     !busy(st) &&
-    !st.standby &&
-    (st.iHold & mirror(st.otherHolds) & LOCAL) !== 0
+    !standbyOf(st) &&
+    (st.iHold & mirror(st.other.holds) & LOCAL) !== 0
   )
     announce(o);
-  if (st.rstate !== 'stable' && st.rstate !== 'shutdown' && st.otherStable && st.commUp) {
-    o.info('remote resource transition completed.');
-    st.rstate = 'stable';
-    if ((st.otherHolds & FOREIGN) === 0) {
+  if (negotiating(st) && st.other.stable) {
+    o.emit({ kind: 'remoteTransitionCompleted' });
+    enterStable(st);
+    if ((st.other.holds & FOREIGN) === 0) {
       reqOurResources(o);
     } else {
       st.iHold = (st.iHold | 0) as Holdings;
-      o.info('Local Resource acquisition completed. (none)');
+      o.emit({ kind: 'localAcquisitionCompleted', none: true });
     }
     announce(o);
     if (st.cfg.mode === 'off') initialDone(o, 'T_RESOURCES(them)');
@@ -627,14 +786,15 @@ function onResource(o: Out, from: string, f: Readonly<Record<string, string>>): 
  */
 function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
   const st = o.st;
-  if (!peerStable || st.rstate !== 'stable' || busy(st) || st.shuttingDown || !nice(st)) return;
-  if (st.standby && st.standby.phase !== 'me') return;
-  if ((st.iHold & mirror(st.otherHolds) & FOREIGN) === 0) return;
-  if (st.standby) {
+  if (!peerStable || st.phase.kind !== 'stable' || busy(st) || !nice(st)) return;
+  const standby = standbyOf(st);
+  if (standby && standby.step !== 'me') return;
+  if ((st.iHold & mirror(st.other.holds) & FOREIGN) === 0) return;
+  if (standby) {
     // Only asked, nothing given up yet: the double hold comes first. Should the peer still
     // answer `other`, it is ignored, and our stable word ends its wait.
-    o.warn('Standby request cancelled: both nodes hold the same groups.');
-    st.standby = undefined;
+    o.emit({ kind: 'standbyCancelled', why: 'overlap' });
+    setStandby(st, undefined);
   }
   // Stuck groups too: another stop may work now, and if not, they stay stuck here with the
   // stop retried later (skipping them kept them running here for good, and in legacy mode
@@ -643,41 +803,39 @@ function resolveOverlap(o: Out, peer: string, peerStable: boolean): void {
   st.iHold = (st.iHold & ~FOREIGN) as Holdings;
   st.tookOver = false;
   if (release.length === 0) return;
-  o.warn(
-    `both ${st.cfg.localNode} and ${peer} hold the groups ${peer} prefers (${release.join(' ')}): releasing them here so that none runs twice`,
-  );
+  o.emit({ kind: 'overlapRelease', node: st.cfg.localNode, peer, keys: release });
   schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer });
 }
 
 /** heartbeat's audit after each resource message, once both sides are stable. */
 function audit(o: Out): void {
   const st = o.st;
-  if (st.rstate !== 'stable' || !st.otherStable || busy(st) || st.standby) return;
-  const theirs = mirror(st.otherHolds);
+  if (st.phase.kind !== 'stable' || !st.other.stable || busy(st) || standbyOf(st)) return;
+  const theirs = mirror(st.other.holds);
   if ((st.iHold & theirs & LOCAL) !== 0 && keysOf(st, LOCAL).length > 0)
-    o.error('Both machines own our resources!');
+    o.emit({ kind: 'audit', finding: 'bothOwnOurs' });
   if ((st.iHold & theirs & FOREIGN) !== 0 && keysOf(st, FOREIGN).length > 0)
-    o.error('Both machines own foreign resources!');
+    o.emit({ kind: 'audit', finding: 'bothOwnForeign' });
   if (((st.iHold | theirs) & LOCAL) === 0 && keysOf(st, LOCAL).length > 0) {
-    o.error('No one owns our local resources!');
+    o.emit({ kind: 'audit', finding: 'noneOwnsOurs' });
     // heartbeat only logs this (hb_resource.c): a peer that held our groups and restarted
     // within deadtime was never dead to us, so nothing takes them and they run nowhere for
     // good (found by the fault campaign, seed 527). Both sides are stable and neither holds
     // them: their preferred node, this one, takes them.
-    if (nice(st) && st.otherStableNow && !st.shuttingDown) {
-      o.warn('taking our own resources: neither node holds them');
+    if (nice(st) && st.other.stableNow && !shuttingDown(st)) {
+      o.emit({ kind: 'takingUnheldOwnGroups' });
       reqOurResources(o);
     }
   }
   if (((st.iHold | theirs) & FOREIGN) === 0 && keysOf(st, FOREIGN).length > 0)
-    o.error('No one owns foreign resources!');
+    o.emit({ kind: 'audit', finding: 'noneOwnsForeign' });
 }
 
 // ---------------------------------------------------------------------------------------
 // Standby (ask_resources me / other / done)
 
 function secondsLeft(o: Out): number {
-  const s = o.st.standby;
+  const s = standbyOf(o.st);
   return s ? Math.max(0, Math.round((s.deadlineMs - o.now) / 1000)) : 0;
 }
 
@@ -688,14 +846,14 @@ function requestStandby(
 ): { accepted: boolean; message: string } {
   const st = o.st;
   if (!nice(st)) {
-    o.info('Standby mode only implemented when nice_failback on');
+    o.emit({ kind: 'standbyNeedsNiceFailback' });
     return {
       accepted: false,
       message: 'Standby mode only implemented when nice_failback on (auto_failback is legacy)',
     };
   }
-  if (st.shuttingDown) return { accepted: false, message: 'shutdown in progress' };
-  if (why === 'operator') o.info(`Going standby [${set}].`);
+  if (shuttingDown(st)) return { accepted: false, message: 'shutdown in progress' };
+  if (why === 'operator') o.emit({ kind: 'goingStandby', set });
   o.msg(['t', 'ask_resources'], ['rsc_hold', set], ['info', 'me']);
   return { accepted: true, message: `Going standby [${set}].` };
 }
@@ -706,7 +864,7 @@ function requestTakeover(
 ): { accepted: boolean; message: string } {
   const st = o.st;
   if (!nice(st)) {
-    o.info('Standby mode only implemented when nice_failback on');
+    o.emit({ kind: 'standbyNeedsNiceFailback' });
     return {
       accepted: false,
       message: 'Standby mode only implemented when nice_failback on (auto_failback is legacy)',
@@ -724,68 +882,67 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
   const info = f['info'] ?? '';
   const set = parseHold(f['rsc_hold']);
   if (!nice(st)) {
-    if (info === 'me') o.info('Standby mode only implemented when nice_failback on');
+    if (info === 'me') o.emit({ kind: 'standbyNeedsNiceFailback' });
     return;
   }
   if (set === undefined) {
-    o.error(`bad rsc_hold "${f['rsc_hold'] ?? ''}" in ask_resources from ${from}`);
+    o.emit({ kind: 'badRscHold', from, value: f['rsc_hold'] ?? '', message: 'ask_resources' });
     return;
   }
-  if (st.shuttingDown) return;
-  const phase = st.standby?.phase ?? 'not';
+  if (shuttingDown(st)) return;
+  const phase = standbyPhase(st);
+  const standby = standbyOf(st);
   switch (info) {
     case 'me': {
       if (phase !== 'not') {
-        o.warn(`Standby in progress- new request from ${from} ignored [${secondsLeft(o)} seconds left]`);
+        o.emit({ kind: 'standbyBusy', from, secondsLeft: secondsLeft(o) });
         return;
       }
-      if (!st.otherStable && alivePeers(st).length > 0) {
-        o.warn(`standby message [me] from ${from} ignored.  Other side is in flux.`);
+      if (!st.other.stable && alivePeers(st).length > 0) {
+        o.emit({ kind: 'standbyPeerInFlux', from });
         return;
       }
-      if (st.rstate !== 'stable' || busy(st)) {
-        o.warn(`standby message [me] from ${from} ignored.  local resources in flux.`);
+      if (st.phase.kind !== 'stable' || busy(st)) {
+        o.emit({ kind: 'standbyLocalInFlux', from });
         return;
       }
       if (from !== me && st.deadPeers.has(from)) return;
-      o.info(`${from} wants to go standby [${holdWord(set)}]`);
+      o.emit({ kind: 'wantsStandby', node: from, set: holdWord(set) });
       if (from === me) {
-        st.standby = { phase: 'me', set, requester: me, deadlineMs: o.now + opt(st, 'standbyReplyMs') };
+        setStandby(st, { step: 'me', set, deadlineMs: o.now + opt(st, 'standbyReplyMs') });
       } else {
-        st.standby = {
-          phase: 'other',
+        setStandby(st, {
+          step: 'other',
           set,
           requester: from,
           deadlineMs: o.now + opt(st, 'standbyTransferMs'),
-        };
+        });
         o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'other']);
       }
       return;
     }
     case 'other': {
       if (from === me) return;
-      if (phase !== 'me' || !st.standby) {
-        o.error(`Ignored standby message 'other' from ${from} in state ${phase}`);
+      if (standby?.step !== 'me') {
+        o.emit({ kind: 'standbyMessageIgnored', from, info: 'other', phase });
         // The peer waits for our `done`: our stable word ends its wait (seed 1675: a request
         // cancelled here reached it only after the heal, after our last announcement).
         announce(o);
         return;
       }
-      const s = st.standby;
+      const s = standby;
       if (set !== s.set) {
         // The peer answers another request of ours (two crossed on the wire, out of order):
         // it waits for a `done` that will not come until our stable word ends its wait.
-        o.error(
-          `Ignored standby message 'other' [${holdWord(set)}] from ${from}: we asked for [${holdWord(s.set)}]`,
-        );
+        o.emit({ kind: 'standbyAnswerMismatch', from, set: holdWord(set), asked: holdWord(s.set) });
         return;
       }
-      o.info(`standby: ${from} can take our ${holdWord(s.set)} resources`);
-      st.standby = { ...s, phase: 'done', deadlineMs: o.now + opt(st, 'standbyTransferMs') };
+      o.emit({ kind: 'standbyPeerCanTake', peer: from, set: holdWord(s.set) });
+      setStandby(st, { step: 'done', set: s.set, deadlineMs: o.now + opt(st, 'standbyTransferMs') });
       const heldBefore = (st.iHold & s.set) as Holdings;
       st.iHold = (st.iHold & ~s.set) as Holdings;
       announce(o, 'standby');
-      o.info(`give up ${holdWord(s.set)} HA resources (standby).`);
+      o.emit({ kind: 'standbyGiveUp', set: holdWord(s.set) });
       schedule(
         o,
         { kind: 'release', purpose: 'standbyRelease', keys: keysOf(st, s.set) },
@@ -794,7 +951,7 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
       return;
     }
     case 'done': {
-      const s = st.standby;
+      const s = standby;
       if (!s) {
         // The survivor of a departed peer sends `done` without a prior exchange; nothing to do.
         // But a peer that gave up `set` for us after we cancelled the exchange (it was frozen
@@ -805,20 +962,20 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
         return;
       }
       if (from === me) {
-        if (s.requester === me) {
-          o.info(`Local standby process completed [${holdWord(s.set)}].`);
+        if (s.step !== 'other') {
+          o.emit({ kind: 'standbyLocalCompleted', set: holdWord(s.set) });
         } else {
-          o.info(`Standby resource acquisition done [${holdWord(s.set)}].`);
-          st.standby = undefined;
+          o.emit({ kind: 'standbyAcquisitionDone', set: holdWord(s.set) });
+          setStandby(st, undefined);
           announce(o);
           initialDone(o, 'auto_failback');
           tryFailbackLater(o);
         }
         return;
       }
-      if (s.requester === me) {
-        o.info(`Other node completed standby takeover of ${holdWord(s.set)} resources.`);
-        st.standby = undefined;
+      if (s.step !== 'other') {
+        o.emit({ kind: 'standbyPeerCompletedTakeover', set: holdWord(s.set) });
+        setStandby(st, undefined);
         if ((st.iHold & FOREIGN) === 0) st.tookOver = false;
         announce(o);
         return;
@@ -827,8 +984,7 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
         // We are the taker: acquire the groups the requester gave up (the same groups,
         // named from its side).
         const mine = mirror(s.set);
-        o.info(`standby: acquire [${holdWord(s.set)}] resources from ${from}`);
-        o.info(`acquire ${holdWord(mine)} HA resources (standby).`);
+        o.emit({ kind: 'standbyAcquireFrom', peer: from, set: holdWord(s.set), mine: holdWord(mine) });
         st.iHold = (st.iHold | mine) as Holdings;
         schedule(
           o,
@@ -842,11 +998,11 @@ function onAskResources(o: Out, from: string, f: Readonly<Record<string, string>
         );
         return;
       }
-      o.error(`Ignored standby message 'done' from ${from} in state ${phase}`);
+      o.emit({ kind: 'standbyMessageIgnored', from, info: 'done', phase });
       return;
     }
     default:
-      o.error(`Ignored standby message '${info}' from ${from} in state ${phase}`);
+      o.emit({ kind: 'standbyMessageIgnored', from, info, phase });
   }
 }
 
@@ -859,15 +1015,14 @@ function adoptReleased(o: Out, from: string, set: Holdings): void {
   const mine = (mirror(set) & ~st.iHold) as Holdings;
   if (
     mine === 0 ||
-    st.shuttingDown ||
-    st.rstate !== 'stable' ||
+    st.phase.kind !== 'stable' ||
     busy(st) ||
     st.deadPeers.has(from) ||
     st.departedPeers.has(from) ||
-    (st.otherHolds & set) !== 0
+    (st.other.holds & set) !== 0
   )
     return;
-  o.info(`standby: ${from} gave up [${holdWord(set)}] after the exchange was cancelled here; acquiring them`);
+  o.emit({ kind: 'standbyAdoptReleased', peer: from, set: holdWord(set) });
   st.iHold = (st.iHold | mine) as Holdings;
   schedule(
     o,
@@ -881,19 +1036,19 @@ function adoptReleased(o: Out, from: string, set: Holdings): void {
 
 function peerDead(o: Out, node: string): void {
   const st = o.st;
-  if (!st.commUp) {
+  if (!commUpSeen(st)) {
     if (!st.pendingDeaths.includes(node)) st.pendingDeaths.push(node);
     st.deadPeers.add(node);
     return;
   }
   st.deadPeers.add(node);
-  if (st.standby) {
-    o.info('Cancelling pending standby operation');
-    st.standby = undefined;
+  if (standbyOf(st)) {
+    o.emit({ kind: 'standbyCancelled', why: 'peerGone' });
+    setStandby(st, undefined);
   }
   if (st.departedPeers.has(node)) {
     // It said goodbye (shutdone) and we already took its groups.
-    o.info(`Dead node ${node} gave up resources.`);
+    o.emit({ kind: 'deadNodeGaveUp', node });
     o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
     return;
   }
@@ -902,10 +1057,10 @@ function peerDead(o: Out, node: string): void {
   // "none" (both nodes still settling after a common start, or cut off right after a
   // hand-over) may be taking our groups at this very moment on the other side of a cut. The
   // fault campaign (src/sim/campaign.ts) found the double run heartbeat's rule allows.
-  const needFence = st.cfg.stonith || !st.everHeard.has(node) || (nice(st) ? st.otherHolds !== 0 : true);
-  st.otherHolds = 0;
-  st.otherStable = true;
-  st.otherStableNow = false;
+  const needFence = st.cfg.stonith || !st.everHeard.has(node) || (nice(st) ? st.other.holds !== 0 : true);
+  st.other.holds = 0;
+  st.other.stable = true;
+  st.other.stableNow = false;
   if (needFence && st.cfg.stonith) {
     schedule(o, { kind: 'fence', purpose: 'fence', node });
     if (st.cfg.mutationTakeoverBeforeFence === true) takeOver(o, node, 'mach_down');
@@ -913,20 +1068,16 @@ function peerDead(o: Out, node: string): void {
   }
   let exclude: string[] = [];
   if (needFence) {
-    o.warn('No STONITH device configured.');
-    o.warn('Shared disks are not protected.');
+    o.emit({ kind: 'noStonith' });
     o.msg(['t', 'stonith'], ['node', node], ['result', 'n_stnth']);
     if (!st.cfg.takeoverWithoutFencing) {
       exclude = st.cfg.groups.filter((g) => g.node === node && g.sharedStorage).map((g) => g.key);
       for (const key of exclude) {
-        o.crit(
-          `not taking over ${key}: it uses shared storage and ${node} could not be fenced, so it may still write to it ` +
-            '(configure stonith_host in ha.cf, or accept the risk with "takeover_without_fencing yes" in tsbeat.cf)',
-        );
+        o.emit({ kind: 'sharedStorageNotTaken', key, node });
       }
     }
   } else {
-    o.info(`Dead node ${node} gave up resources.`);
+    o.emit({ kind: 'deadNodeGaveUp', node });
     o.msg(['t', 'stonith'], ['node', node], ['result', 'unneeded']);
   }
   takeOver(o, node, 'mach_down', exclude);
@@ -940,13 +1091,14 @@ function takeOver(
   exclude: readonly string[] = [],
 ): void {
   const st = o.st;
-  if (st.shuttingDown) {
-    o.info('Resource takeover cancelled - shutdown in progress.');
+  if (shuttingDown(st)) {
+    o.emit({ kind: 'takeoverCancelledByShutdown' });
     return;
   }
-  o.info(`Resources being acquired from ${node}.`);
-  if (st.rstate !== 'stable' && nice(st)) st.rstate = 'stable';
-  st.rqstDelayAtMs = undefined;
+  assert(commUpSeen(st), 'ownership: a takeover before comm-up');
+  o.emit({ kind: 'takeoverFrom', node });
+  // Taking over ends the start-up negotiation (and its settle timer).
+  if (st.phase.kind !== 'stable') enterStable(st);
   const theirs = keysOfNode(st, node).filter((k) => !exclude.includes(k));
   const own = (st.iHold & LOCAL) === 0 ? keysOf(st, LOCAL) : [];
   if (nice(st)) {
@@ -978,16 +1130,16 @@ function takeOver(
 
 function peerDeparted(o: Out, node: string): void {
   const st = o.st;
-  o.info(`Received shutdown notice from '${node}'.`);
+  o.emit({ kind: 'shutdownNotice', node });
   st.departedPeers.add(node);
-  st.otherHolds = 0;
-  st.otherStable = true;
-  st.otherStableNow = false;
-  if (st.standby) {
-    o.info('Cancelling pending standby operation');
-    st.standby = undefined;
+  st.other.holds = 0;
+  st.other.stable = true;
+  st.other.stableNow = false;
+  if (standbyOf(st)) {
+    o.emit({ kind: 'standbyCancelled', why: 'peerGone' });
+    setStandby(st, undefined);
   }
-  if (!st.commUp) return;
+  if (!commUpSeen(st)) return;
   if (nice(st)) {
     const missing = (ALL & ~st.iHold) as Holdings;
     if (missing !== 0) o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(missing)], ['info', 'done']);
@@ -1002,8 +1154,7 @@ function peerDeparted(o: Out, node: string): void {
  */
 function restartNegotiation(o: Out): void {
   const st = o.st;
-  if (!nice(st) || !st.commUp || st.shuttingDown) return;
-  if (st.rstate !== 'starting' && st.rstate !== 'bothstarting' && st.rstate !== 'rscrcvd') return;
+  if (!nice(st) || !negotiating(st)) return;
   o.msg(['t', 'starting']);
 }
 
@@ -1011,17 +1162,17 @@ function peerRestart(o: Out, node: string): void {
   const st = o.st;
   st.fenceRetry.delete(node);
   const wasGone = st.deadPeers.delete(node) || st.departedPeers.delete(node);
-  st.otherStable = false;
-  st.otherStableNow = false;
-  st.otherHolds = 0;
+  st.other.stable = false;
+  st.other.stableNow = false;
+  st.other.holds = 0;
   // Tell the returning node what we hold: if a split brain left both holding the same
   // groups (e.g. it restarted while cut off), the stable announcements resolve it.
-  if (wasGone && st.commUp && st.rstate === 'stable') announce(o);
+  if (wasGone && st.phase.kind === 'stable' && st.phase.commUp) announce(o);
   if (wasGone) restartNegotiation(o);
   // Legacy mode announces nothing that could resolve it: release the groups the returning
   // peer prefers (it asks for them with ip-request anyway, or holds them already after a
   // split brain). Found by the fault campaign.
-  if (wasGone && st.commUp && !nice(st) && !st.shuttingDown) {
+  if (wasGone && commUpSeen(st) && !nice(st) && !shuttingDown(st)) {
     const release = keysOfNode(st, node);
     if (release.length > 0)
       schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
@@ -1043,11 +1194,11 @@ function partitionHealed(o: Out, node: string): void {
   const st = o.st;
   st.deadPeers.delete(node);
   st.departedPeers.delete(node);
-  o.crit(`Cluster node ${node} returning after partition.`);
-  if (!st.commUp) return;
-  st.otherStable = false;
-  st.otherStableNow = false;
-  st.otherHolds = 0;
+  o.emit({ kind: 'partitionReturn', node });
+  if (!commUpSeen(st)) return;
+  st.other.stable = false;
+  st.other.stableNow = false;
+  st.other.holds = 0;
   if (nice(st)) {
     announce(o);
     restartNegotiation(o);
@@ -1056,14 +1207,12 @@ function partitionHealed(o: Out, node: string): void {
   // Legacy mode announces nothing: release the groups the peer prefers, as it keeps its own.
   const release = keysOfNode(st, node);
   if (release.length > 0) {
-    o.warn(
-      `partition healed: releasing the groups ${node} prefers (${release.join(' ')}) so that none runs twice`,
-    );
+    o.emit({ kind: 'partitionRelease', node, keys: release });
     schedule(o, { kind: 'release', purpose: 'partitionRelease', keys: release, peer: node });
   }
   // And ask for our own, which the peer releases on its side: a node that never took them
   // (the peer was dead and unfenced at its comm-up) left them on no node (seed 1983).
-  if (!st.shuttingDown) legacyRequestOwn(o, 'partition healed', true);
+  if (!shuttingDown(st)) legacyRequestOwn(o, 'partition healed', true);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1073,7 +1222,7 @@ function legacyRequestOwn(o: Out, reason: string, peerHeard = false): void {
   const st = o.st;
   const keys = keysOf(st, LOCAL);
   if (keys.length === 0) {
-    o.info(`No local resources [ResourceManager listkeys ${st.cfg.localNode}] to acquire.`);
+    o.emit({ kind: 'noLocalResources', node: st.cfg.localNode });
     return;
   }
   // heartbeat asks for its groups when another node is `active`, else takes them itself.
@@ -1126,13 +1275,13 @@ function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string
   if (f['dest'] !== st.cfg.localNode) return;
   const key = f['ipaddr'] ?? '';
   if (from === st.cfg.localNode) return; // self-granted: the acquisition is already scheduled
-  if (st.shuttingDown) return;
+  if (shuttingDown(st)) return;
   if (!st.cfg.groups.some((g) => g.key === key)) return;
-  o.info(`received ip-request-resp ${key} ${f['ok'] ?? ''} ${f['weown'] ?? ''}`);
+  o.emit({ kind: 'ipRequestResp', key, ok: f['ok'] ?? '', weown: f['weown'] ?? '' });
   if (f['ok'] === 'NO') {
     // The peer could not stop it (tsbeat's answer for a stuck group): it still runs there
     // (found by the fault campaign, seed 5996: taken anyway, it ran on both).
-    o.warn(`${from} keeps ${key} (its stop failed there): not acquiring it; asking again later`);
+    o.emit({ kind: 'peerKeeps', peer: from, key });
     st.reask.set(key, o.now + opt(st, 'recoverRetryMs'));
     return;
   }
@@ -1145,29 +1294,27 @@ function onIpRequestResp(o: Out, from: string, f: Readonly<Record<string, string
 
 function shutdown(o: Out): void {
   const st = o.st;
-  if (st.shuttingDown) return;
+  const p = st.phase;
+  if (p.kind === 'shutdown') return;
   if (busy(st)) {
-    if (!st.shutdownQueued) o.warn('Shutdown delayed until current resource activity finishes.');
-    st.shutdownQueued = true;
+    if (!p.shutdownQueued) o.emit({ kind: 'shutdownDelayed' });
+    st.phase = { ...p, shutdownQueued: true };
     return;
   }
-  st.shutdownQueued = false;
-  st.shuttingDown = true;
-  st.standby = undefined;
-  o.info(`Heartbeat shutdown in progress. (${st.cfg.pid ?? 0})`);
-  const heldBefore = st.iHold;
-  const runningBefore = [...st.intent].filter(([, v]) => v === 'run').map(([k]) => k);
+  // A standby exchange in progress ends here: the shutdone tells the peer.
+  st.phase = {
+    kind: 'shutdown',
+    commUp: commUpSeen(st),
+    heldBefore: st.iHold,
+    runningBefore: [...st.intent].filter(([, v]) => v === 'run').map(([k]) => k),
+  };
+  o.emit({ kind: 'shutdownInProgress', pid: st.cfg.pid ?? 0 });
   if (nice(st)) {
-    st.rstate = 'shutdown';
     st.iHold = 0;
     announce(o, 'shutdown');
   }
-  o.info('Giving up all HA resources.');
-  schedule(
-    o,
-    { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) },
-    { heldBefore, runningBefore },
-  );
+  o.emit({ kind: 'givingUpAll' });
+  schedule(o, { kind: 'release', purpose: 'shutdownRelease', keys: st.cfg.groups.map((g) => g.key) });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1193,14 +1340,14 @@ function workDone(o: Out, r: WorkResult): void {
     st.recover.set(key, o.now + opt(st, 'recoverRetryMs'));
   }
   for (const key of r.startFailed) {
-    o.crit(`Giving up resources due to failure of ${key}`);
+    o.emit({ kind: 'startFailed', key });
     st.handover.set(key, o.now + opt(st, 'startFailureHandoverMs'));
     if (!r.stopFailed.includes(key))
       st.recover.set(key, o.now + opt(st, 'startFailureHandoverMs') + opt(st, 'recoverRetryMs'));
   }
   switch (item.purpose) {
     case 'reqOurResources':
-      o.info('Local Resource acquisition completed.');
+      o.emit({ kind: 'localAcquisitionCompleted', none: false });
       announce(o, 'req_our_resources()');
       initialDone(o, st.cfg.mode === 'off' || st.tookOver ? 'T_RESOURCES(them)' : 'T_RESOURCES(us)');
       break;
@@ -1210,8 +1357,7 @@ function workDone(o: Out, r: WorkResult): void {
         announce(o, 'req_our_resources()');
         o.msg(['t', 'resource'], ['rsc_hold', 'foreign'], ['info', 'mach_down']);
       }
-      o.info(`mach_down takeover complete for node ${'peer' in item ? (item.peer ?? '') : ''}.`);
-      o.info('mach_down takeover complete.');
+      o.emit({ kind: 'machDownComplete', node: 'peer' in item ? (item.peer ?? '') : '' });
       initialDone(o, 'mach_down');
       break;
     case 'standbyRelease': {
@@ -1228,10 +1374,8 @@ function workDone(o: Out, r: WorkResult): void {
         }
         const held = ((pending.heldBefore ?? set) & set) as Holdings;
         st.iHold = hold;
-        st.standby = undefined;
-        o.crit(
-          `standby of [${holdWord(set)}] aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps it`,
-        );
+        setStandby(st, undefined);
+        o.emit({ kind: 'standbyAborted', set: holdWord(set), keys: r.stopFailed });
         // The class is held again: start again its groups that did stop, or they run nowhere
         // (found by the fault campaign, seed 594).
         const restart = keysOf(st, held).filter((k) => !r.stopFailed.includes(k));
@@ -1245,29 +1389,30 @@ function workDone(o: Out, r: WorkResult): void {
         else announce(o);
         break;
       }
-      o.info(`${holdWord(set)} HA resource release completed (standby).`);
+      o.emit({ kind: 'standbyReleaseCompleted', set: holdWord(set) });
       o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'done']);
       break;
     }
     case 'standbyAcquire': {
       const set = pending.standbySet ?? 0;
-      o.info(`${holdWord(mirror(set))} HA resource acquisition completed (standby).`);
+      o.emit({ kind: 'standbyAcquisitionCompleted', set: holdWord(mirror(set)) });
       o.msg(['t', 'ask_resources'], ['rsc_hold', holdWord(set)], ['info', 'done']);
       break;
     }
-    case 'shutdownRelease':
+    case 'shutdownRelease': {
+      const stopping = st.phase;
+      assert(stopping.kind === 'shutdown', `ownership: a shutdown release done in phase ${stopping.kind}`);
       if (r.stopFailed.length > 0) {
-        st.shuttingDown = false;
-        st.rstate = 'stable';
-        o.crit(
-          `shutdown aborted: ${r.stopFailed.join(' ')} could not be stopped; this node keeps holding it (fix it, then run "tsbeat stop" again)`,
-        );
+        st.phase = stopping.commUp
+          ? { kind: 'stable', commUp: true, standby: undefined, shutdownQueued: false }
+          : { kind: 'stable', commUp: false, shutdownQueued: false };
+        o.emit({ kind: 'shutdownAborted', keys: r.stopFailed });
         if (!nice(st)) {
           // Legacy mode: start again what ran here before, the peer was never told otherwise;
           // not the groups of a live peer, which asks for them (ip-request) and may hold them
           // already (found by the fault campaign, seed 797).
           const alive = alivePeers(st);
-          const restart = [...(pending.runningBefore ?? [])].filter((k) => {
+          const restart = stopping.runningBefore.filter((k) => {
             const g = st.cfg.groups.find((x) => x.key === k);
             return !r.stopFailed.includes(k) && g !== undefined && !alive.includes(g.node);
           });
@@ -1291,8 +1436,8 @@ function workDone(o: Out, r: WorkResult): void {
         // down left them on no node (found by the fault campaign).
         // Not what a live peer claims meanwhile: it took its groups on our shutdown word
         // (found by the fault campaign, seed 7951).
-        const peerClaims = alivePeers(st).length > 0 ? mirror(st.otherHolds) : 0;
-        const before = ((pending.heldBefore ?? ALL) & ~peerClaims) as Holdings;
+        const peerClaims = alivePeers(st).length > 0 ? mirror(st.other.holds) : 0;
+        const before = (stopping.heldBefore & ~peerClaims) as Holdings;
         let hold = before;
         for (const key of r.stopFailed) {
           const g = st.cfg.groups.find((x) => x.key === key);
@@ -1313,10 +1458,11 @@ function workDone(o: Out, r: WorkResult): void {
         else announce(o);
         break;
       }
-      o.info('All HA resources relinquished.');
+      o.emit({ kind: 'allRelinquished' });
       o.msg(['t', 'shutdone'], ['st', 'dead']);
       o.shutdownComplete = true;
       break;
+    }
     case 'legacyRelease': {
       if (item.kind === 'release' && item.peer) {
         const kept = r.stopFailed.length > 0;
@@ -1349,18 +1495,18 @@ function workDone(o: Out, r: WorkResult): void {
         o.msg(['t', 'stonith'], ['node', item.node], ['result', 'OK']);
         takeOver(o, item.node, 'mach_down');
       } else {
-        o.error(`STONITH of ${item.node} failed.  Retrying...`);
+        o.emit({ kind: 'fenceFailed', node: item.node });
         o.msg(['t', 'stonith'], ['node', item.node], ['result', 'bad']);
         st.fenceRetry.set(item.node, o.now + opt(st, 'fenceRetryMs'));
       }
       break;
     }
   }
-  if (st.shutdownQueued && !busy(st)) shutdown(o);
+  if (shutdownStatus(st) === 'queued' && !busy(st)) shutdown(o);
   // An overlap announced while this node was busy was not resolved then: look again now
   // that it is idle (found by the fault campaign: both nodes kept a group after a heal).
   const peer = alivePeers(st)[0];
-  if (peer !== undefined && !busy(st) && st.otherStable) resolveOverlap(o, peer, true);
+  if (peer !== undefined && !busy(st) && st.other.stable) resolveOverlap(o, peer, true);
   tryFailbackLater(o);
 }
 
@@ -1376,30 +1522,27 @@ function tryFailbackLater(o: Out): void {
 
 function timers(o: Out): void {
   const st = o.st;
-  if (st.rqstDelayAtMs !== undefined && o.now >= st.rqstDelayAtMs) {
-    st.rqstDelayAtMs = undefined;
-    if (st.rstate === 'rscrcvd') {
-      st.rstate = 'stable';
-      o.info('local resource transition completed.');
-      // heartbeat takes its groups unconditionally here (both nodes started empty). If the
-      // peer said it holds them, starting them too would run them twice: leave them there.
-      // A peer found dead meanwhile and not fenced yet may hold them too (it took them over
-      // while we were down): the takeover after its fence takes them (found by the fault
-      // campaign, seed 917: the settle started them while the fence hung).
-      if (fencing(st)) o.info('Local Resource acquisition waits for STONITH of the dead peer.');
-      else if ((st.otherHolds & FOREIGN) === 0) reqOurResources(o);
-      else o.info('Local Resource acquisition completed. (none)');
-      announce(o);
-      if (keysOf(st, LOCAL).length === 0) initialDone(o, 'T_RESOURCES(us)');
-    }
+  if (st.phase.kind === 'rscrcvd' && o.now >= st.phase.settleAtMs) {
+    enterStable(st);
+    o.emit({ kind: 'localTransitionCompleted' });
+    // heartbeat takes its groups unconditionally here (both nodes started empty). If the
+    // peer said it holds them, starting them too would run them twice: leave them there.
+    // A peer found dead meanwhile and not fenced yet may hold them too (it took them over
+    // while we were down): the takeover after its fence takes them (found by the fault
+    // campaign, seed 917: the settle started them while the fence hung).
+    if (fencing(st)) o.emit({ kind: 'localAcquisitionWaitsForFence' });
+    else if ((st.other.holds & FOREIGN) === 0) reqOurResources(o);
+    else o.emit({ kind: 'localAcquisitionCompleted', none: true });
+    announce(o);
+    if (keysOf(st, LOCAL).length === 0) initialDone(o, 'T_RESOURCES(us)');
   }
-  if (st.standby && o.now >= st.standby.deadlineMs) {
-    const { phase, requester, requesterStableAtMs } = st.standby;
-    if (phase === 'me') o.warn('No reply to standby request.  Standby request cancelled.');
-    else if (phase === 'other' && requesterStableAtMs !== undefined)
-      o.warn(`Standby transfer with ${requester} abandoned by ${requester}; standby cancelled.`);
-    else o.warn(`Standby transfer with ${requester} timed out; standby cancelled.`);
-    st.standby = undefined;
+  const standby = standbyOf(st);
+  if (standby && o.now >= standby.deadlineMs) {
+    if (standby.step === 'me') o.emit({ kind: 'standbyCancelled', why: 'noReply' });
+    else if (standby.step === 'other' && standby.requesterStable === true)
+      o.emit({ kind: 'standbyCancelled', why: 'abandonedByPeer', peer: standby.requester });
+    else o.emit({ kind: 'standbyCancelled', why: 'timedOut', peer: requesterOf(st, standby) });
+    setStandby(st, undefined);
     // Out of transition again: say so, or a peer waiting for our stable word waits forever.
     announce(o);
   }
@@ -1424,19 +1567,19 @@ function timers(o: Out): void {
   for (const [key, at] of st.reask) {
     if (o.now < at) continue;
     st.reask.delete(key);
-    if (!st.shuttingDown && alivePeers(st).length > 0) askFor(o, key);
+    if (!shuttingDown(st) && alivePeers(st).length > 0) askFor(o, key);
   }
   // Auto failback: give foreign groups back once their node is back and both are stable.
   if (st.failbackAtMs !== undefined && o.now >= st.failbackAtMs) {
     st.failbackAtMs = undefined;
-    if (st.cfg.mode === 'on' && st.tookOver && (st.iHold & FOREIGN) !== 0 && !st.shuttingDown) {
+    if (st.cfg.mode === 'on' && st.tookOver && (st.iHold & FOREIGN) !== 0 && !shuttingDown(st)) {
       const ready =
-        st.rstate === 'stable' &&
-        st.otherStable &&
-        !st.standby &&
+        st.phase.kind === 'stable' &&
+        st.phase.commUp &&
+        st.other.stable &&
+        !standbyOf(st) &&
         !busy(st) &&
-        alivePeers(st).length > 0 &&
-        st.commUp;
+        alivePeers(st).length > 0;
       if (ready && alivePeers(st).some((p) => st.everHeard.has(p))) {
         o.msg(['t', 'ask_resources'], ['rsc_hold', 'foreign'], ['info', 'me']);
       } else {
@@ -1460,12 +1603,11 @@ function recover(o: Out): void {
   const due = [...st.recover].filter(([, at]) => o.now >= at).map(([key]) => key);
   if (due.length === 0) return;
   const settled =
-    st.commUp &&
-    !st.shuttingDown &&
-    !st.shutdownQueued &&
+    commUpSeen(st) &&
+    shutdownStatus(st) === 'none' &&
     !busy(st) &&
-    !st.standby &&
-    (st.rstate === 'stable' || !nice(st));
+    !standbyOf(st) &&
+    (st.phase.kind === 'stable' || !nice(st));
   const later = o.now + opt(st, 'recoverRetryMs');
   if (!settled) {
     for (const key of due) st.recover.set(key, later);
@@ -1483,19 +1625,20 @@ function recover(o: Out): void {
     (here ? start : stop).push(key);
   }
   if (start.length > 0) {
-    o.info(`retrying the start of ${start.join(' ')} (its last start or stop failed here)`);
+    o.emit({ kind: 'recoverStart', keys: start });
     schedule(o, { kind: 'acquire', purpose: 'recoverAcquire', keys: start, skipIfKeyRunning: false });
   }
   if (stop.length > 0) {
-    o.info(`retrying the stop of ${stop.join(' ')} (it may still run here, and this node does not hold it)`);
+    o.emit({ kind: 'recoverStop', keys: stop });
     schedule(o, { kind: 'release', purpose: 'recoverRelease', keys: stop });
   }
 }
 
 function nextWake(st: OwnershipState): number {
   let at = Number.POSITIVE_INFINITY;
-  if (st.rqstDelayAtMs !== undefined) at = Math.min(at, st.rqstDelayAtMs);
-  if (st.standby) at = Math.min(at, st.standby.deadlineMs);
+  if (st.phase.kind === 'rscrcvd') at = Math.min(at, st.phase.settleAtMs);
+  const standby = standbyOf(st);
+  if (standby) at = Math.min(at, standby.deadlineMs);
   if (st.failbackAtMs !== undefined) at = Math.min(at, st.failbackAtMs);
   for (const t of st.handover.values()) at = Math.min(at, t);
   for (const t of st.fenceRetry.values()) at = Math.min(at, t);
@@ -1506,7 +1649,7 @@ function nextWake(st: OwnershipState): number {
 
 /** For status views. */
 export function ownershipSummary(st: OwnershipState): {
-  state: ResourceState;
+  state: OwnershipPhase['kind'];
   iHold: string;
   otherHolds: string;
   otherStable: boolean;
@@ -1514,13 +1657,13 @@ export function ownershipSummary(st: OwnershipState): {
   busy: boolean;
 } {
   return {
-    state: st.rstate,
+    state: st.phase.kind,
     iHold: holdWord(st.iHold),
-    otherHolds: holdWord(st.otherHolds),
-    otherStable: st.otherStable,
-    standby: st.standby
-      ? `${st.standby.phase} [${holdWord(st.standby.set)}] for ${st.standby.requester}`
-      : 'none',
+    otherHolds: holdWord(st.other.holds),
+    otherStable: st.other.stable,
+    standby: ((s) => (s ? `${s.step} [${holdWord(s.set)}] for ${requesterOf(st, s)}` : 'none'))(
+      standbyOf(st),
+    ),
     busy: busy(st),
   };
 }

@@ -9,6 +9,7 @@ import { type Random, seededRandom } from '../lib/random.js';
 import type { MembershipEvent } from '../membership/model.js';
 import type { HaNodeMutations } from '../node/ha-node.js';
 import { FOREIGN, LOCAL } from '../resources/model.js';
+import { shutdownStatus } from '../resources/ownership.js';
 import { SimCluster } from './cluster.js';
 
 /** The invariants, by the name a failure report gives. */
@@ -393,7 +394,7 @@ export async function runSeed(seed: number, options: CampaignOptions = {}): Prom
     // once it has exited (its restart, queued as a healer, found it still running).
     const stopping = (n: string): boolean => {
       const o = sim.node(n).alive ? sim.node(n).ha?.ownership : undefined;
-      return o !== undefined && (o.shuttingDown || o.shutdownQueued || sim.node(n).shutdownComplete);
+      return o !== undefined && (shutdownStatus(o) !== 'none' || sim.node(n).shutdownComplete);
     };
     for (let i = 0; i < 60 && NODES.some(stopping); i++) await sim.runFor(500, check);
     for (const n of NODES) if (!sim.node(n).alive) await start(n);

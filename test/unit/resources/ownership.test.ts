@@ -599,17 +599,17 @@ describe('late announcements (membership delivers frames as they come, like hear
       }) as const;
     ownershipStep(st, announcement(0x21, 'local', false), 100);
     const late = ownershipStep(st, announcement(0x20, 'all', true), 110);
-    expect(late.log.map((l) => l.msg)).toContain('late resource announcement from ra2 (seq 20) ignored');
-    expect(st.otherHolds).toBe(1);
-    expect(st.otherStableNow).toBe(false);
+    expect(late.events).toContainEqual({ kind: 'lateAnnouncement', from: 'ra2', seq: '20' });
+    expect(st.other.holds).toBe(1);
+    expect(st.other.stableNow).toBe(false);
     // A newer one is taken; so is one of a newer generation (the peer restarted).
     ownershipStep(st, announcement(0x22, 'local', true), 120);
-    expect(st.otherStableNow).toBe(true);
+    expect(st.other.stableNow).toBe(true);
     ownershipStep(
       st,
       { kind: 'message', from: 'ra2', fields: { ...announcement(1, 'none', false).fields, hg: '11' } },
       130,
     );
-    expect(st.otherHolds).toBe(0);
+    expect(st.other.holds).toBe(0);
   });
 });
