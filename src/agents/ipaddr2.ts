@@ -10,6 +10,7 @@
 
 import type { Agent, AgentRequest, AgentResult } from './agent.js';
 import { type ArpSender, announce, senderInstalled, stopAnnouncement } from './announce.js';
+import { announceIpv6 } from './announce6.js';
 import { isFile, readText, removeFile, writeText } from './files.js';
 import {
   checkFindifParams,
@@ -33,7 +34,7 @@ import {
 } from './ip.js';
 import type { AgentMetadata } from './metadata.js';
 import { isDecimal, isTrue, OCF } from './ocf.js';
-import { haveBinary, spawnDetached } from './runtime.js';
+import { haveBinary } from './runtime.js';
 
 const metadata: AgentMetadata = {
   name: 'IPaddr2',
@@ -304,21 +305,6 @@ function cmd(json: boolean, ...args: string[]): IpCommand {
 /** `ocf_run`'s failure report: the command's output, or "command failed: <cmd>". */
 function logRunFailure(req: AgentRequest, o: IpOutcome, c: IpCommand): void {
   req.io.log('error', o.error !== '' ? o.error : `command failed: ip ${c.args.join(' ')}`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 /** Validation and discovery shared by every action; a result means "exit with this". */
@@ -650,47 +636,17 @@ async function start(req: AgentRequest, s: Settled): Promise<AgentResult> {
   return { rc: OCF.SUCCESS };
 }
 
-/** IPv6: wait for duplicate address detection, then unsolicited NA via heartbeat's send_ua. */
-async function ipv6Announce(req: AgentRequest, s: Settled): Promise<AgentResult | undefined> {
-  const { io } = req;
-  const sendUa = `${req.env['HA_BIN'] ?? '/usr/libexec/heartbeat'}/send_ua`;
-  if (!haveBinary(sendUa, req.env)) {
-    io.log('debug', `${sendUa} not installed: no unsolicited neighbour advertisement for ${s.ip}`);
-    return undefined;
-  }
-  for (let i = 1; i <= 10; i++) {
-    const [o] = await s.session.run(
-      [cmd(true, 'addr', 'show', 'dev', s.nic, 'to', `${s.ip}/${s.netmask}`)],
-      req.signal,
-    );
-    const addr = parseAddresses(o?.json).find((a) => a.local === s.ip);
-    if (addr?.dadfailed) {
-      io.log('error', `IPv6 address collision ${s.ip} [DAD]`);
-      const [d] = await s.session.run(
-        [cmd(false, 'addr', 'del', 'dev', s.nic, `${s.ip}/${s.netmask}`)],
-        req.signal,
-      );
-      if (!d?.ok) io.log('error', 'Could not delete IPv6 address');
-      return { rc: OCF.ERR_GENERIC, reason: 'run_send_ua failed.' };
-    }
-    if (!addr?.tentative) break;
-    if (i === 10) io.log('warn', 'IPv6 address : DAD is still in tentative');
-    await sleep(1000, req.signal);
-  }
-  const args = ['-i', req.param('arp_interval'), '-c', req.param('arp_count'), s.ip, s.netmask, s.nic];
-  io.log('info', `${sendUa} ${args.join(' ')}`);
+/** IPv6: DAD, then unsolicited NA (announce6.ts, shared with IPv6addr). */
+function ipv6Announce(req: AgentRequest, s: Settled): Promise<AgentResult | undefined> {
   const bgParam = req.param('arp_bg');
-  if (bgParam !== '' && isTrue(bgParam)) {
-    const run = await spawnDetached(sendUa, args);
-    run?.unref();
-    return undefined;
-  }
-  const r = await req.runtime.runTool(sendUa, args, { signal: req.signal });
-  if (r.code !== 0) {
-    io.log('error', `Could not send ICMPv6 Unsolicited Neighbor Advertisements: rc=${r.code}`);
-    return { rc: OCF.ERR_GENERIC, reason: 'run_send_ua failed.' };
-  }
-  return undefined;
+  return announceIpv6(req, s.session, {
+    ip: s.ip,
+    prefix: s.netmask,
+    nic: s.nic,
+    intervalMs: req.param('arp_interval'),
+    count: req.param('arp_count'),
+    background: bgParam !== '' && isTrue(bgParam),
+  });
 }
 
 /** Put the VIP back on lo from the state file, if there is one. */

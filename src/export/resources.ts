@@ -30,6 +30,7 @@ export class IdSet {
 const IN_RESOURCE_AGENTS = new Set([
   'IPaddr2',
   'IPaddr',
+  'IPv6addr',
   'SendArp',
   'Dummy',
   'Filesystem',
