@@ -1,7 +1,8 @@
 // Part: IPaddr2 — a virtual IP managed with iproute2, parameters and behaviour as
 // ocf:heartbeat:IPaddr2 of resource-agents 4.12, including the LVS direct-routing "hidden
 // loopback" handling (move the VIP off `lo` on start, put it back on stop) with the original
-// `lo` label kept, which the stock agent loses.
+// `lo` label kept, which the stock agent loses, and for IPv6 VIPs (a /128 on lo), which the stock
+// agent refuses.
 //
 // One `ip -batch` session per action (ip.ts): a first round asks for addresses, the matching link
 // route and the nic; a second round makes all changes at once. The GARP goes out in the
@@ -100,8 +101,9 @@ When empty, the broadcast of the interface address that the matching route names
       default: 'false',
       shortdesc: 'LVS direct routing support',
       longdesc: `For LVS direct routing: if the address is on a loopback interface as a /32 (a real
-server's hidden VIP), start removes it from there (saving it in HA_RSCTMP/<ip>) before adding it
-to nic, and stop puts it back on lo with its label. IPv4 only.`,
+server's hidden VIP; for IPv6 a /128), start removes it from there (saving it in
+HA_RSCTMP/<ip>) before adding it to nic, and stop puts it back on lo with its label. IPv6 is a
+tsbeat extension: the resource-agents agent refuses lvs_support for IPv6 addresses.`,
     },
     {
       name: 'lvs_ipv6_addrlabel',
@@ -268,9 +270,15 @@ export function lvsStateFile(rscTmp: string, ip: string): string {
  * differs from "lo" (e.g. "lo:0"). The stock agent re-adds the line's fields as "ip mask brd dev
  * label", so it restores the label from such a file too.
  */
-export function lvsStateLine(ip: string, label: string): string {
-  const base = `${ip} 32 255.255.255.255 lo`;
+export function lvsStateLine(ip: string, label: string, family: 'inet' | 'inet6' = 'inet'): string {
+  // IPv6 has no broadcast; "none" is what `ip addr add ... brd none` would not be given (addCommand).
+  const base = family === 'inet' ? `${ip} 32 255.255.255.255 lo` : `${ip} 128 none lo`;
   return label !== '' && label !== 'lo' ? `${base} ${label}` : base;
+}
+
+/** A host address's prefix length: the size of the hidden loopback VIP of an LVS real server. */
+function hostPrefix(family: 'inet' | 'inet6'): number {
+  return family === 'inet' ? 32 : 128;
 }
 
 /** The fields of a state file line (address, prefix, broadcast, device, label?). */
@@ -353,7 +361,8 @@ async function settle(req: AgentRequest): Promise<Settled | AgentResult> {
     }
   } else {
     ip = canonicalIpv6(ip) ?? ip;
-    if (lvs) return { rc: OCF.ERR_CONFIGURED, reason: 'The IPv6 does not support lvs_support' };
+    // The stock agent refuses lvs_support for IPv6 ("The IPv6 does not support lvs_support");
+    // tsbeat moves a hidden /128 off lo and back as it moves a /32 (ha.cf(5), haresources(5)).
     if (isTrue(req.param('lvs_ipv6_addrlabel')) && !isDecimal(req.param('lvs_ipv6_addrlabel_value'))) {
       return {
         rc: OCF.ERR_CONFIGURED,
@@ -562,22 +571,27 @@ async function start(req: AgentRequest, s: Settled): Promise<AgentResult> {
   const changes: { c: IpCommand; onFail: 'log' | 'fatal' | 'passthrough'; message?: string }[] = [];
 
   if (s.lvs) {
+    const host = hostPrefix(s.family);
     const onLo = s.addresses.filter(
-      (a) => a.family === 'inet' && a.local === s.ip && a.prefixlen === 32 && a.ifname.startsWith('lo'),
+      (a) => a.family === s.family && a.local === s.ip && a.prefixlen === host && a.ifname.startsWith('lo'),
     );
     for (const a of onLo) {
       io.log('info', 'Removing conflicting loopback lo.');
-      const err = writeText(lvsStateFile(req.rscTmp, s.ip), `${lvsStateLine(s.ip, a.label)}\n`, 0o644);
+      const line = lvsStateLine(s.ip, a.label, s.family);
+      const err = writeText(lvsStateFile(req.rscTmp, s.ip), `${line}\n`, 0o644);
       if (err !== undefined)
         io.log('error', 'Could not save conflicting loopback lo. it will not be restored.');
-      changes.push({ c: cmd(false, 'addr', 'delete', `${s.ip}/32`, 'dev', 'lo'), onFail: 'log' });
+      changes.push({ c: cmd(false, 'addr', 'delete', `${s.ip}/${host}`, 'dev', 'lo'), onFail: 'log' });
       // The kernel dropped the local route with the address; the stock agent deletes it anyway
-      // and shows the harmless "RTNETLINK answers: No such process". So do we.
-      changes.push({
-        c: cmd(false, 'route', 'delete', s.ip, 'dev', 'lo'),
-        onFail: 'passthrough',
-        message: `ip route delete ${s.ip} dev lo`,
-      });
+      // and shows the harmless "RTNETLINK answers: No such process". So do we (IPv4 only: the
+      // stock agent has no IPv6 path here to imitate).
+      if (s.family === 'inet') {
+        changes.push({
+          c: cmd(false, 'route', 'delete', s.ip, 'dev', 'lo'),
+          onFail: 'passthrough',
+          message: `ip route delete ${s.ip} dev lo`,
+        });
+      }
     }
   }
   if (s.family === 'inet' && isTrue(req.param('run_arping'))) {
@@ -670,7 +684,7 @@ async function restoreLoopback(req: AgentRequest, s: Settled): Promise<void> {
     broadcast: st.brd,
     nic: st.dev,
     label: st.label,
-    family: 'inet',
+    family: s.family,
   });
   io.log('info', add.message);
   io.log('info', `Bringing device ${st.dev} up`);
@@ -765,13 +779,10 @@ export const ipaddr2: Agent = {
       if (args.length !== 1 || arg === undefined) return undefined;
       const spec = parseIpSpec(arg);
       // heartbeat's resource.d/IPaddr2 always turns LVS support on; DR directors rely on it.
-      // For an IPv6 address that makes the agent refuse (heartbeat's IPaddr2 cannot run one
-      // from haresources); tsbeat leaves it off there, so IPv6 VIPs work (ha.cf(5)).
-      const six = familyOf(spec.ip) === 'inet6';
-      return {
-        instance: `IPaddr2_${spec.ip}`,
-        reskeys: { ...ipSpecReskeys(spec), ...(six ? {} : { lvs_support: '1' }) },
-      };
+      // For an IPv6 address that makes the stock agent refuse (heartbeat's IPaddr2 cannot run
+      // one from haresources); tsbeat's agent handles a hidden /128 as a /32, so IPv6 VIPs
+      // work and real servers' loopback copies are moved too (haresources(5)).
+      return { instance: `IPaddr2_${spec.ip}`, reskeys: { ...ipSpecReskeys(spec), lvs_support: '1' } };
     },
   },
 };
