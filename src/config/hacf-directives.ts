@@ -1183,7 +1183,7 @@ export const DIRECTIVES = {
             s,
             pos(s, 'autojoin'),
             `autojoin ${s.autojoin} conflicts with haresources resource management`,
-            'remove the autojoin line (or set "autojoin none")',
+            'heartbeat 3.0.6: "R1 style resource management conflicts with autojoin set", it does not start either; remove the autojoin line (or set "autojoin none")',
           );
         }
       },
