@@ -166,6 +166,12 @@ export async function main(argv: string[]): Promise<number> {
   if (program.length > 0) {
     const [file, ...args] = program as [string, ...string[]];
     const child = spawn(file, args, { stdio: 'inherit' });
+    void dropped.then(() => {
+      if (child.exitCode === null && child.signalCode === null)
+        process.stderr.write(
+          `tsbeat signon: the daemon dropped the sign-on of ${client}; ${file} keeps running\n`,
+        );
+    });
     const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
     process.on('SIGTERM', forward('SIGTERM'));
     process.on('SIGINT', forward('SIGINT'));

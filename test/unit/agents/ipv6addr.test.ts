@@ -130,3 +130,19 @@ describe('IPv6 prefix arithmetic', () => {
     expect(sameIpv6Prefix(a, b, bits)).toBe(want);
   });
 });
+
+describe("IPaddr2's heartbeat-style face with an IPv6 address", () => {
+  it("turns lvs_support on for IPv6 too, as heartbeat's wrapper does for every address", async () => {
+    const { ipaddr2 } = await import('../../../src/agents/ipaddr2.js');
+    expect(ipaddr2.heartbeat.parse(['fd00:78:0:0:0:0:0:80/64/eth0'])).toEqual({
+      instance: 'IPaddr2_fd00:78:0:0:0:0:0:80',
+      reskeys: {
+        ip: 'fd00:78:0:0:0:0:0:80',
+        cidr_netmask: '64',
+        nic: 'eth0',
+        broadcast: '',
+        lvs_support: '1',
+      },
+    });
+  });
+});
