@@ -141,7 +141,13 @@ export async function startApiServers(
   try {
     for (const gate of clientGates(view.apiAuth?.() ?? [], opts)) {
       const server = new ApiServer(
-        clientDispatcher(handlers, gate, view.apiAuth?.() ?? [], signedOn, () => view.localNode()),
+        clientDispatcher(
+          dispatcher(handlers, 'read', paths.control, controlGroup),
+          gate,
+          view.apiAuth?.() ?? [],
+          signedOn,
+          () => view.localNode(),
+        ),
         opts.limits,
         serverOpts,
       );
@@ -289,13 +295,12 @@ export function mayClientSignOn(
 }
 
 function clientDispatcher(
-  handlers: Handlers,
+  reads: Dispatch,
   gate: ClientGate,
   apiauth: readonly ApiAuthConfig[],
   signedOn: SignedOnClients,
   localNode: () => string,
 ): Dispatch {
-  const reads = dispatcher(handlers, 'read', '', undefined);
   return (req, conn) => {
     if (req.cmd !== 'signon') return reads(req, conn);
     const args = validateArgs('signon', req.args);

@@ -8,7 +8,7 @@
 //  - tsbeat's start announces the address: node2 captures five unsolicited neighbour
 //    advertisements for it (send_ua, as IPaddr2's IPv6 path);
 //  - through heartbeat's wrappers (`IPv6addr ADDR/PREFIX/NIC start|status|stop`) both print the
-//    same status lines and exit codes;
+//    same status lines and exit codes, and so does tsbeat's in-process fast path (the daemon's);
 //  - ocf-tester 4.12 gives ocf:tsbeat:IPv6addr (installed by `tsbeat install-agents`) the same
 //    verdict as the stock agent: both answer 2 to notify/promote/demote, which it counts as failures.
 // Needs root and scripts/install-deps.sh (heartbeat, resource-agents, tcpdump).
@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cluster, createCluster, type HarnessNode, waitFor } from '../harness/index.js';
-import { installAgentsInNode, ocfAgent, REPO } from './agents-support.js';
+import { inProcess, installAgentsInNode, ocfAgent, REPO } from './agents-support.js';
 
 const STOCK_OCF = '/usr/lib/ocf/resource.d/heartbeat/IPv6addr';
 const STOCK_HB = '/etc/ha.d/resource.d/IPv6addr';
@@ -177,6 +177,18 @@ describe("heartbeat-style IPv6addr: tsbeat's resource.d script and heartbeat 3.0
     ]);
     expect(await sequence(TS_HB)).toEqual(stock);
   }, 180_000);
+
+  it("tsbeat's in-process fast path (what the daemon runs) prints the same lines", async () => {
+    const r = await inProcess(n1, 'IPv6addr', [ARG], ['status', 'start', 'status', 'stop', 'status']);
+    expect(r.map((x) => `rc=${x.rc} ${x.stdout.trim()}`)).toEqual([
+      'rc=7 INFO:  Resource is stopped',
+      'rc=0 INFO:  Success',
+      'rc=0 INFO:  Running OK',
+      'rc=0 INFO:  Success',
+      'rc=7 INFO:  Resource is stopped',
+    ]);
+    expect(await globals()).toEqual(['fd78::1/64']);
+  }, 120_000);
 });
 
 describe('ocf-tester', () => {

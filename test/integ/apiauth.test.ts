@@ -7,7 +7,8 @@
  * node2; nobody (group nogroup) is refused tsbtest by the kernel (EACCES, exit 4) and may sign on
  * as tsbgrp; user daemon asking for tsbgrp on its own socket is refused by the daemon (exit 4
  * before any socket opens, since none is open to it); when the signed-on program exits the
- * client is offline on both nodes; root may always connect (file permissions do not bind root,
+ * client is offline on both nodes; a client socket takes no state change (standby is refused
+ * with permission-denied, naming control.sock); root may always connect (file permissions do not bind root,
  * as SO_PEERCRED checks would not either when root is listed).
  */
 import { statSync } from 'node:fs';
@@ -162,6 +163,20 @@ describe('apiauth client sockets', () => {
     expect(answer.ok).toBe(false);
     expect(answer.error?.code).toBe('permission-denied');
     expect(answer.error?.message).toContain('apiauth tsbtest');
+    // A client socket never takes a state change.
+    const standby = await a.exec(
+      [
+        process.execPath,
+        '-e',
+        `const c = require('net').connect('/run/tsbeat/clients/tsbtest.uid-daemon.sock');
+         c.on('connect', () => c.write(JSON.stringify({ v: 1, id: 1, cmd: 'standby', args: { set: 'all' } }) + '\\n'));
+         c.on('data', (d) => { process.stdout.write(d); c.destroy(); });`,
+      ],
+      { timeoutMs: 20_000 },
+    );
+    const refused = JSON.parse(standby.stdout) as { ok: boolean; error?: { code: string; message: string } };
+    expect([refused.ok, refused.error?.code]).toEqual([false, 'permission-denied']);
+    expect(refused.error?.message).toContain('/run/tsbeat/control.sock');
     // signon is not accepted on the general sockets either.
     const api = await a.exec([process.execPath, TSBEAT, 'signon', 'nosuchclient', '--', '/bin/true'], {
       env: env(a),
