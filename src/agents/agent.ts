@@ -79,6 +79,8 @@ export interface Agent {
   readonly heartbeat: HeartbeatStyle;
   /** Actions `run` implements (meta-data, usage and help are handled by the dispatcher). */
   readonly actions: readonly string[];
+  /** Exit code for an action it does not know (OCF says 3; IPv6addr's C program answers 2). */
+  readonly unknownActionRc?: number;
   run(req: AgentRequest): Promise<AgentResult>;
 }
 
@@ -128,7 +130,7 @@ export async function runOcfAction(agent: Agent, action: string, call: OcfCall):
   }
   if (!agent.actions.includes(action)) {
     io.stdout(usageText(agent, call.argv0));
-    return OCF.ERR_UNIMPLEMENTED;
+    return agent.unknownActionRc ?? OCF.ERR_UNIMPLEMENTED;
   }
   const instance = resolveInstance(action, env);
   if (instance === undefined) {

@@ -77,3 +77,28 @@ export function isValidPrefix(text: string, max: number): boolean {
   const n = Number(text);
   return n >= 1 && n <= max;
 }
+
+/** An IPv6 address as its eight 16-bit groups (any text form `canonicalIpv6` accepts). */
+export function ipv6Groups(text: string): number[] | undefined {
+  const c = canonicalIpv6(text);
+  if (c === undefined || c.includes('.')) return undefined;
+  const [head = '', tail] = c.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const zeros = tail === undefined ? 0 : 8 - left.length - right.length;
+  const groups = [...left, ...Array<string>(zeros).fill('0'), ...right].map((g) => Number.parseInt(g, 16));
+  return groups.length === 8 && groups.every((g) => g >= 0 && g <= 0xffff) ? groups : undefined;
+}
+
+/** Whether two IPv6 addresses agree in their first `bits` bits (0..128). */
+export function sameIpv6Prefix(a: string, b: string, bits: number): boolean {
+  const x = ipv6Groups(a);
+  const y = ipv6Groups(b);
+  if (x === undefined || y === undefined) return false;
+  for (let i = 0; i < 8; i++) {
+    const take = Math.max(0, Math.min(16, bits - i * 16));
+    const mask = take === 0 ? 0 : (0xffff << (16 - take)) & 0xffff;
+    if (((x[i] ?? 0) & mask) !== ((y[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}

@@ -290,6 +290,8 @@ export interface IpAddress {
   readonly label: string;
   readonly tentative: boolean;
   readonly dadfailed: boolean;
+  /** "global", "link", "host" (absent when `ip` did not say). */
+  readonly scope?: string;
 }
 
 /** One route (`ip -j route list ...`). */
@@ -333,6 +335,7 @@ export function parseAddresses(json: unknown): IpAddress[] {
         label: str(ai['label']) ?? ifname,
         tentative: ai['tentative'] === true,
         dadfailed: ai['dadfailed'] === true,
+        ...(typeof ai['scope'] === 'string' ? { scope: ai['scope'] } : {}),
       });
     }
   }

@@ -10,7 +10,7 @@ import { announce, senderInstalled, stopAnnouncement } from './announce.js';
 import { ensureDir, isFile, readText, removeFile, touch, writeText } from './files.js';
 import { legacyFindif } from './findif.js';
 import { ipSpecReskeys, parseIpSpec } from './hbargs.js';
-import { dottedQuadToPrefix, isIpv4 } from './inet.js';
+import { dottedQuadToPrefix, isIpv4, isIpv6 } from './inet.js';
 import {
   type IpAddress,
   type IpCommand,
@@ -195,7 +195,10 @@ async function validate(req: AgentRequest, session: IpSession): Promise<Validate
   const ip = req.param('ip');
   if (ip === '') return { rc: OCF.ERR_CONFIGURED, reason: 'Required parameter OCF_RESKEY_ip is missing' };
   if (!/^[0-9].*\.[0-9].*\.[0-9].*\..*[0-9]$/s.test(ip)) {
-    return { rc: OCF.ERR_CONFIGURED, reason: `Parameter OCF_RESKEY_ip [${ip}] not an IP address` };
+    // The stock IPaddr (4.12) is IPv4-only and refuses an IPv6 address with this same message
+    // and code; we add the way out.
+    const fix = isIpv6(ip) ? ': IPaddr manages IPv4 addresses only; use IPv6addr or IPaddr2 for IPv6' : '';
+    return { rc: OCF.ERR_CONFIGURED, reason: `Parameter OCF_RESKEY_ip [${ip}] not an IP address${fix}` };
   }
   const nic = baseOf(req.param('nic'));
   const netmaskParam = req.param('cidr_netmask') !== '' ? req.param('cidr_netmask') : req.param('netmask');

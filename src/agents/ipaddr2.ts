@@ -1,7 +1,8 @@
 // Part: IPaddr2 — a virtual IP managed with iproute2, parameters and behaviour as
 // ocf:heartbeat:IPaddr2 of resource-agents 4.12, including the LVS direct-routing "hidden
 // loopback" handling (move the VIP off `lo` on start, put it back on stop) with the original
-// `lo` label kept, which the stock agent loses.
+// `lo` label kept, which the stock agent loses, and for IPv6 VIPs (a /128 on lo), which the stock
+// agent refuses.
 //
 // One `ip -batch` session per action (ip.ts): a first round asks for addresses, the matching link
 // route and the nic; a second round makes all changes at once. The GARP goes out in the
@@ -10,6 +11,7 @@
 
 import type { Agent, AgentRequest, AgentResult } from './agent.js';
 import { type ArpSender, announce, senderInstalled, stopAnnouncement } from './announce.js';
+import { announceIpv6 } from './announce6.js';
 import { isFile, readText, removeFile, writeText } from './files.js';
 import {
   checkFindifParams,
@@ -33,7 +35,7 @@ import {
 } from './ip.js';
 import type { AgentMetadata } from './metadata.js';
 import { isDecimal, isTrue, OCF } from './ocf.js';
-import { haveBinary, spawnDetached } from './runtime.js';
+import { haveBinary } from './runtime.js';
 
 const metadata: AgentMetadata = {
   name: 'IPaddr2',
@@ -99,8 +101,9 @@ When empty, the broadcast of the interface address that the matching route names
       default: 'false',
       shortdesc: 'LVS direct routing support',
       longdesc: `For LVS direct routing: if the address is on a loopback interface as a /32 (a real
-server's hidden VIP), start removes it from there (saving it in HA_RSCTMP/<ip>) before adding it
-to nic, and stop puts it back on lo with its label. IPv4 only.`,
+server's hidden VIP; for IPv6 a /128), start removes it from there (saving it in
+HA_RSCTMP/<ip>) before adding it to nic, and stop puts it back on lo with its label. IPv6 is a
+tsbeat extension: the resource-agents agent refuses lvs_support for IPv6 addresses.`,
     },
     {
       name: 'lvs_ipv6_addrlabel',
@@ -267,9 +270,15 @@ export function lvsStateFile(rscTmp: string, ip: string): string {
  * differs from "lo" (e.g. "lo:0"). The stock agent re-adds the line's fields as "ip mask brd dev
  * label", so it restores the label from such a file too.
  */
-export function lvsStateLine(ip: string, label: string): string {
-  const base = `${ip} 32 255.255.255.255 lo`;
+export function lvsStateLine(ip: string, label: string, family: 'inet' | 'inet6' = 'inet'): string {
+  // IPv6 has no broadcast; "none" is what `ip addr add ... brd none` would not be given (addCommand).
+  const base = family === 'inet' ? `${ip} 32 255.255.255.255 lo` : `${ip} 128 none lo`;
   return label !== '' && label !== 'lo' ? `${base} ${label}` : base;
+}
+
+/** A host address's prefix length: the size of the hidden loopback VIP of an LVS real server. */
+function hostPrefix(family: 'inet' | 'inet6'): number {
+  return family === 'inet' ? 32 : 128;
 }
 
 /** The fields of a state file line (address, prefix, broadcast, device, label?). */
@@ -304,21 +313,6 @@ function cmd(json: boolean, ...args: string[]): IpCommand {
 /** `ocf_run`'s failure report: the command's output, or "command failed: <cmd>". */
 function logRunFailure(req: AgentRequest, o: IpOutcome, c: IpCommand): void {
   req.io.log('error', o.error !== '' ? o.error : `command failed: ip ${c.args.join(' ')}`);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(t);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 }
 
 /** Validation and discovery shared by every action; a result means "exit with this". */
@@ -367,7 +361,8 @@ async function settle(req: AgentRequest): Promise<Settled | AgentResult> {
     }
   } else {
     ip = canonicalIpv6(ip) ?? ip;
-    if (lvs) return { rc: OCF.ERR_CONFIGURED, reason: 'The IPv6 does not support lvs_support' };
+    // The stock agent refuses lvs_support for IPv6 ("The IPv6 does not support lvs_support");
+    // tsbeat moves a hidden /128 off lo and back as it moves a /32 (ha.cf(5), haresources(5)).
     if (isTrue(req.param('lvs_ipv6_addrlabel')) && !isDecimal(req.param('lvs_ipv6_addrlabel_value'))) {
       return {
         rc: OCF.ERR_CONFIGURED,
@@ -576,22 +571,27 @@ async function start(req: AgentRequest, s: Settled): Promise<AgentResult> {
   const changes: { c: IpCommand; onFail: 'log' | 'fatal' | 'passthrough'; message?: string }[] = [];
 
   if (s.lvs) {
+    const host = hostPrefix(s.family);
     const onLo = s.addresses.filter(
-      (a) => a.family === 'inet' && a.local === s.ip && a.prefixlen === 32 && a.ifname.startsWith('lo'),
+      (a) => a.family === s.family && a.local === s.ip && a.prefixlen === host && a.ifname.startsWith('lo'),
     );
     for (const a of onLo) {
       io.log('info', 'Removing conflicting loopback lo.');
-      const err = writeText(lvsStateFile(req.rscTmp, s.ip), `${lvsStateLine(s.ip, a.label)}\n`, 0o644);
+      const line = lvsStateLine(s.ip, a.label, s.family);
+      const err = writeText(lvsStateFile(req.rscTmp, s.ip), `${line}\n`, 0o644);
       if (err !== undefined)
         io.log('error', 'Could not save conflicting loopback lo. it will not be restored.');
-      changes.push({ c: cmd(false, 'addr', 'delete', `${s.ip}/32`, 'dev', 'lo'), onFail: 'log' });
+      changes.push({ c: cmd(false, 'addr', 'delete', `${s.ip}/${host}`, 'dev', 'lo'), onFail: 'log' });
       // The kernel dropped the local route with the address; the stock agent deletes it anyway
-      // and shows the harmless "RTNETLINK answers: No such process". So do we.
-      changes.push({
-        c: cmd(false, 'route', 'delete', s.ip, 'dev', 'lo'),
-        onFail: 'passthrough',
-        message: `ip route delete ${s.ip} dev lo`,
-      });
+      // and shows the harmless "RTNETLINK answers: No such process". So do we (IPv4 only: the
+      // stock agent has no IPv6 path here to imitate).
+      if (s.family === 'inet') {
+        changes.push({
+          c: cmd(false, 'route', 'delete', s.ip, 'dev', 'lo'),
+          onFail: 'passthrough',
+          message: `ip route delete ${s.ip} dev lo`,
+        });
+      }
     }
   }
   if (s.family === 'inet' && isTrue(req.param('run_arping'))) {
@@ -650,47 +650,17 @@ async function start(req: AgentRequest, s: Settled): Promise<AgentResult> {
   return { rc: OCF.SUCCESS };
 }
 
-/** IPv6: wait for duplicate address detection, then unsolicited NA via heartbeat's send_ua. */
-async function ipv6Announce(req: AgentRequest, s: Settled): Promise<AgentResult | undefined> {
-  const { io } = req;
-  const sendUa = `${req.env['HA_BIN'] ?? '/usr/libexec/heartbeat'}/send_ua`;
-  if (!haveBinary(sendUa, req.env)) {
-    io.log('debug', `${sendUa} not installed: no unsolicited neighbour advertisement for ${s.ip}`);
-    return undefined;
-  }
-  for (let i = 1; i <= 10; i++) {
-    const [o] = await s.session.run(
-      [cmd(true, 'addr', 'show', 'dev', s.nic, 'to', `${s.ip}/${s.netmask}`)],
-      req.signal,
-    );
-    const addr = parseAddresses(o?.json).find((a) => a.local === s.ip);
-    if (addr?.dadfailed) {
-      io.log('error', `IPv6 address collision ${s.ip} [DAD]`);
-      const [d] = await s.session.run(
-        [cmd(false, 'addr', 'del', 'dev', s.nic, `${s.ip}/${s.netmask}`)],
-        req.signal,
-      );
-      if (!d?.ok) io.log('error', 'Could not delete IPv6 address');
-      return { rc: OCF.ERR_GENERIC, reason: 'run_send_ua failed.' };
-    }
-    if (!addr?.tentative) break;
-    if (i === 10) io.log('warn', 'IPv6 address : DAD is still in tentative');
-    await sleep(1000, req.signal);
-  }
-  const args = ['-i', req.param('arp_interval'), '-c', req.param('arp_count'), s.ip, s.netmask, s.nic];
-  io.log('info', `${sendUa} ${args.join(' ')}`);
+/** IPv6: DAD, then unsolicited NA (announce6.ts, shared with IPv6addr). */
+function ipv6Announce(req: AgentRequest, s: Settled): Promise<AgentResult | undefined> {
   const bgParam = req.param('arp_bg');
-  if (bgParam !== '' && isTrue(bgParam)) {
-    const run = await spawnDetached(sendUa, args);
-    run?.unref();
-    return undefined;
-  }
-  const r = await req.runtime.runTool(sendUa, args, { signal: req.signal });
-  if (r.code !== 0) {
-    io.log('error', `Could not send ICMPv6 Unsolicited Neighbor Advertisements: rc=${r.code}`);
-    return { rc: OCF.ERR_GENERIC, reason: 'run_send_ua failed.' };
-  }
-  return undefined;
+  return announceIpv6(req, s.session, {
+    ip: s.ip,
+    prefix: s.netmask,
+    nic: s.nic,
+    intervalMs: req.param('arp_interval'),
+    count: req.param('arp_count'),
+    background: bgParam !== '' && isTrue(bgParam),
+  });
 }
 
 /** Put the VIP back on lo from the state file, if there is one. */
@@ -714,7 +684,7 @@ async function restoreLoopback(req: AgentRequest, s: Settled): Promise<void> {
     broadcast: st.brd,
     nic: st.dev,
     label: st.label,
-    family: 'inet',
+    family: s.family,
   });
   io.log('info', add.message);
   io.log('info', `Bringing device ${st.dev} up`);
@@ -809,13 +779,10 @@ export const ipaddr2: Agent = {
       if (args.length !== 1 || arg === undefined) return undefined;
       const spec = parseIpSpec(arg);
       // heartbeat's resource.d/IPaddr2 always turns LVS support on; DR directors rely on it.
-      // For an IPv6 address that makes the agent refuse (heartbeat's IPaddr2 cannot run one
-      // from haresources); tsbeat leaves it off there, so IPv6 VIPs work (ha.cf(5)).
-      const six = familyOf(spec.ip) === 'inet6';
-      return {
-        instance: `IPaddr2_${spec.ip}`,
-        reskeys: { ...ipSpecReskeys(spec), ...(six ? {} : { lvs_support: '1' }) },
-      };
+      // For an IPv6 address that makes the stock agent refuse (heartbeat's IPaddr2 cannot run
+      // one from haresources); tsbeat's agent handles a hidden /128 as a /32, so IPv6 VIPs
+      // work and real servers' loopback copies are moved too (haresources(5)).
+      return { instance: `IPaddr2_${spec.ip}`, reskeys: { ...ipSpecReskeys(spec), lvs_support: '1' } };
     },
   },
 };

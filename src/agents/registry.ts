@@ -8,6 +8,7 @@ import { dummy } from './dummy.js';
 import { filesystem } from './filesystem.js';
 import { ipaddr } from './ipaddr.js';
 import { ipaddr2 } from './ipaddr2.js';
+import { ipv6addr } from './ipv6addr.js';
 import { ldirectord } from './ldirectord.js';
 import { lvsSyncDaemonSwap } from './lvssyncdaemonswap.js';
 import { lxc } from './lxc.js';
@@ -19,6 +20,7 @@ import { vserver } from './vserver.js';
 export const AGENTS: Readonly<Record<string, Agent>> = {
   IPaddr2: ipaddr2,
   IPaddr: ipaddr,
+  IPv6addr: ipv6addr,
   SendArp: sendArp,
   Dummy: dummy,
   Filesystem: filesystem,

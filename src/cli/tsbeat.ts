@@ -60,6 +60,10 @@ const SUBCOMMANDS: Record<string, { summary: string; load: () => Promise<{ main:
     summary: 'put the LVS VIPs on lo for a director that is also a real server',
     load: () => import('./lvs-dr.js'),
   },
+  signon: {
+    summary: 'sign on as an apiauth API client while a program runs',
+    load: () => import('./signon.js'),
+  },
   fence: {
     summary: 'check the STONITH device (status, hosts; optionally a real reset)',
     load: () => import('./fence.js'),

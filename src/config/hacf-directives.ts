@@ -1183,7 +1183,7 @@ export const DIRECTIVES = {
             s,
             pos(s, 'autojoin'),
             `autojoin ${s.autojoin} conflicts with haresources resource management`,
-            'remove the autojoin line (or set "autojoin none")',
+            'heartbeat 3.0.6: "R1 style resource management conflicts with autojoin set", it does not start either; remove the autojoin line (or set "autojoin none")',
           );
         }
       },
@@ -1454,7 +1454,8 @@ export const DIRECTIVES = {
         warn(
           s,
           at,
-          `apiauth ${client}: tsbeat has no client API for "${client}" yet; only "anon" (cl_status, hb_standby, hb_takeover) is used`,
+          `apiauth ${client}: tsbeat does not serve heartbeat's client API (programs linked with libhbclient cannot sign on); it opens a client socket per listed user and group, for "tsbeat signon ${client}"`,
+          'tsbeat signon CLIENT -- PROGRAM keeps PROGRAM signed on (cl_status clientstatus); see tsbeat(8)',
         );
         return;
       }

@@ -107,6 +107,41 @@ export function parseResource(spec: string): ResourceConfig {
   return { spec, script: spec.slice(0, sep), args };
 }
 
+/** Agents that take an IPv6 address as their one argument. */
+const IPV6_AGENTS = new Set(['IPaddr2', 'IPv6addr']);
+
+/**
+ * An IPv6 address written with "::" in an IPaddr2/IPv6addr argument: ResourceManager replaces
+ * every "::" after the script name by a blank, so the agent gets the pieces. Returns the argument
+ * with the address written out in full, or undefined when the resource is not such a case.
+ */
+export function splitIpv6Argument(r: ResourceConfig): string | undefined {
+  if (!IPV6_AGENTS.has(r.script) || r.args.length < 2) return undefined;
+  const joined = r.spec.slice(r.script.length + 2);
+  const [ip = '', ...rest] = joined.split('/');
+  if (!isIPv6(ip) || ip.includes('.')) return undefined;
+  return [expandIpv6(ip), ...rest].join('/');
+}
+
+/** What IPv6addr would refuse (exit 2) in its one argument `ADDRESS[/PREFIX[/NIC]]`. */
+function ipv6addrArgumentProblem(arg: string | undefined): string | undefined {
+  if (arg === undefined) return 'IPv6addr needs an address: IPv6addr::ADDRESS[/PREFIX[/NIC]]';
+  const [ip = '', prefix] = arg.split('/');
+  if (!isIPv6(ip)) return `"${ip}" is not an IPv6 address`;
+  if (prefix !== undefined && prefix !== '' && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= 128))
+    return `"${prefix}" is not an IPv6 prefix length (0..128)`;
+  return undefined;
+}
+
+/** An IPv6 address with every group written (no "::"), lower case. */
+function expandIpv6(ip: string): string {
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === '' ? [] : tail.split(':');
+  const zeros = Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0');
+  return [...left, ...zeros, ...right].map((g) => g.replace(/^0+(?=.)/, '')).join(':');
+}
+
 /** Agents whose first argument is an IP spec, checked at config time. */
 const IP_AGENTS = new Set(['IPaddr', 'IPaddr2']);
 
@@ -213,6 +248,30 @@ export function parseHaresources(text: string, file: string): HaresourcesResult 
           'script names are file names in resource.d/ or /etc/init.d/',
         );
         continue;
+      }
+      const split = splitIpv6Argument(r);
+      if (split !== undefined) {
+        err(
+          t.at,
+          `${t.text}: haresources splits arguments on "::", so ${r.script} would get ${r.args.map((a) => `"${a}"`).join(' and ')} instead of one address`,
+          `write the IPv6 address without "::": ${r.script}::${split}`,
+        );
+        continue;
+      }
+      if (r.script === 'IPaddr' && r.args[0] !== undefined && isIPv6(r.args[0].split('/')[0]!)) {
+        err(
+          t.at,
+          `${t.text}: IPaddr manages IPv4 addresses only (heartbeat's IPaddr refuses IPv6 as "not an IP address")`,
+          `for an IPv6 address use IPv6addr::${r.args[0]} or IPaddr2::${r.args[0]}`,
+        );
+        continue;
+      }
+      if (r.script === 'IPv6addr') {
+        const bad = ipv6addrArgumentProblem(r.args[0]);
+        if (bad !== undefined) {
+          err(t.at, `${t.text}: ${bad}`, 'write e.g. IPv6addr::2001:db8:0:0:0:0:0:10/64/eth0');
+          continue;
+        }
       }
       if (IP_AGENTS.has(r.script)) {
         const arg = r.args[0];

@@ -21,7 +21,7 @@ import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
 import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 import { lvsDrAtStart } from '../director/lvs-dr.js';
-import { type ApiServers, startApiServers } from '../ipc/api.js';
+import { type ApiServers, SignedOnClients, startApiServers } from '../ipc/api.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
 import { FAULT_ENV, parseFaultHooks } from '../lib/fault-hooks.js';
@@ -255,10 +255,24 @@ export class Daemon {
     this.view = view;
     view.clientStatusOf = (n, client) =>
       n === config.localNode
-        ? (client === 'ipfail' && this.ipfail) || this.clients?.status(client) === 'online'
+        ? (client === 'ipfail' && this.ipfail) ||
+          this.clients?.status(client) === 'online' ||
+          this.signedOn.has(client)
           ? 'online'
           : 'offline'
         : peerClients.status(n, client);
+    // heartbeat tells the peers when an API client signs on or off (hbapi-clstat).
+    this.signedOn.onChange = (client, st) => {
+      log.info(`API client ${client}: ${st === 'join' ? 'signed on' : 'signed off'}`);
+      node.send({
+        fields: [
+          stringField('t', 'hbapi-clstat'),
+          stringField('st', st),
+          stringField('from_id', client),
+          stringField('info', 'tsbeat API client'),
+        ],
+      });
+    };
     view.resources = {
       rscStatus: () => node.rscStatus(),
       groups: () => node.groups(),
@@ -332,8 +346,13 @@ export class Daemon {
     );
     view.rejectedCounts = () => this.rejected.snapshot();
     view.logStats = () => log.stats();
-    this.api = await startApiServers(this.view, paths.runDir, { rejected: this.rejected });
+    this.api = await startApiServers(this.view, paths.runDir, {
+      rejected: this.rejected,
+      signedOn: this.signedOn,
+    });
     log.info(`local API listening on ${paths.socket}`);
+    for (const c of this.api.clientSockets)
+      log.info(`local API: apiauth ${c.client} ${c.kind}=${c.name} signs on through ${c.path}`);
     const listen = tsbeatSettingsOf(config).metrics;
     if (listen) {
       // A metrics port that cannot be opened costs the operator graphs, never the cluster.
@@ -501,6 +520,8 @@ export class Daemon {
   private ipfail: IpfailDriver | undefined;
   private watchdog: Watchdog | undefined;
   private clients: ClientChildren | undefined;
+  /** API clients signed on through the apiauth client sockets. */
+  private readonly signedOn = new SignedOnClients();
 
   /** What heartbeat's client children get: the environment of its scripts. */
   private clientEnvironment(): Record<string, string> {

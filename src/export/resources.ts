@@ -30,6 +30,7 @@ export class IdSet {
 const IN_RESOURCE_AGENTS = new Set([
   'IPaddr2',
   'IPaddr',
+  'IPv6addr',
   'SendArp',
   'Dummy',
   'Filesystem',
@@ -112,6 +113,8 @@ function idFor(r: ResourceConfig, reskeys: Readonly<Record<string, string>>): st
     case 'IPaddr':
     case 'IPaddr2':
       return `ip-${reskeys['ip'] ?? r.args[0] ?? ''}`;
+    case 'IPv6addr':
+      return `ip-${reskeys['ipv6addr'] ?? ''}`;
     case 'SendArp':
       return `arp-${reskeys['ip'] ?? ''}`;
     case 'Filesystem':
@@ -166,6 +169,8 @@ export function mapResource(
     // both Pacemaker stacks recommend; the bare-IP shorthand is IPaddr.
     const type = r.script === 'IPaddr' ? 'IPaddr2' : r.script;
     const provider = opts.provider === 'tsbeat' || !IN_RESOURCE_AGENTS.has(type) ? 'tsbeat' : 'heartbeat';
+    // resource-agents' IPaddr2 refuses lvs_support for IPv6 (tsbeat's handles it).
+    const dropV6Lvs = type === 'IPaddr2' && (parsed.reskeys['ip'] ?? '').includes(':');
     const primitive: Primitive = {
       kind: 'primitive',
       id: ids.take(idFor(r, parsed.reskeys)),
@@ -173,7 +178,9 @@ export function mapResource(
       provider,
       type,
       params: nvs(parsed.reskeys).filter(
-        (p) => provider === 'tsbeat' || !(TSBEAT_ONLY_PARAMS[type] ?? []).includes(p.name),
+        (p) =>
+          provider === 'tsbeat' ||
+          (!(TSBEAT_ONLY_PARAMS[type] ?? []).includes(p.name) && !(dropV6Lvs && p.name === 'lvs_support')),
       ),
       ops: opsFromMetadata(type),
     };

@@ -64,6 +64,10 @@ export function resolveGroup(name: string, groupFile = '/etc/group'): number | u
 
 export interface ApiServers {
   close(): Promise<void>;
+  /** The apiauth client sockets opened (none without apiauth lines for other clients). */
+  readonly clientSockets: readonly ClientSocket[];
+  /** Who is signed on through them. */
+  readonly signedOn: SignedOnClients;
   readonly readSocket: string;
   readonly controlSocket: string;
   /** The group that may use the control socket besides root, if any. */
@@ -83,6 +87,10 @@ export interface ApiServerOptions {
   readonly rejected?: RejectedInput;
   /** Where the servers' own counters log (rate-limited), when `rejected` is not given. */
   readonly log?: (level: 'warn' | 'error', line: string) => void;
+  /** Where user names are looked up (tests). Default /etc/passwd. */
+  readonly passwdFile?: string;
+  /** The daemon's table of signed-on clients (for clientstatus); else the servers keep their own. */
+  readonly signedOn?: SignedOnClients;
   /** Limits of each socket's server (tests). Default DEFAULT_LIMITS. */
   readonly limits?: Partial<ServerLimits>;
 }
@@ -127,14 +135,186 @@ export async function startApiServers(
     await readOnly.close();
     throw e;
   }
+  const signedOn = opts.signedOn ?? new SignedOnClients();
+  const clientServers: ApiServer[] = [];
+  const clientSockets: ClientSocket[] = [];
+  try {
+    for (const gate of clientGates(view.apiAuth?.() ?? [], opts)) {
+      const server = new ApiServer(
+        clientDispatcher(
+          dispatcher(handlers, 'read', paths.control, controlGroup),
+          gate,
+          view.apiAuth?.() ?? [],
+          signedOn,
+          () => view.localNode(),
+        ),
+        opts.limits,
+        serverOpts,
+      );
+      clientServers.push(server);
+      const path = join(runDir, CLIENT_DIR_NAME, gate.file);
+      await server.listen(
+        path,
+        gate.kind === 'uid' ? { mode: 0o600, uid: gate.id } : { mode: 0o660, gid: gate.id },
+      );
+      clientSockets.push({ ...gate, path });
+    }
+  } catch (e) {
+    await Promise.all([readOnly.close(), control.close(), ...clientServers.map((c) => c.close())]);
+    throw e;
+  }
+  if (clientSockets.length > 0) ensureSearchable(join(runDir, CLIENT_DIR_NAME));
   return {
     readSocket: paths.read,
     controlSocket: paths.control,
     controlGroup,
     rejected,
+    clientSockets,
+    signedOn,
     close: async () => {
-      await Promise.all([readOnly.close(), control.close()]);
+      await Promise.all([readOnly.close(), control.close(), ...clientServers.map((c) => c.close())]);
     },
+  };
+}
+
+/** The directory of the apiauth client sockets, in the run directory. */
+export const CLIENT_DIR_NAME = 'clients';
+
+/**
+ * heartbeat never lets `default` stand in for these (ha.cf's apiauth notes): they have built-in
+ * authorisations of their own.
+ */
+const NO_DEFAULT = new Set(['ipfail', 'ccm', 'ping', 'cl_status']);
+
+/** Clients ha.cf may authorise whose sockets tsbeat does not open (see hacf-directives.ts). */
+const NOT_SOCKET_CLIENTS = new Set(['anon', 'ipfail']);
+
+/**
+ * One socket of an apiauth line: for `uid=` a socket owned by that user with mode 0600, for
+ * `gid=` one of root and that group with mode 0660. Connecting needs write permission on the
+ * socket file, so the kernel refuses every other process (except root) before the daemon sees
+ * it: the uid/gid check heartbeat makes with the peer's credentials, made by the file system
+ * because Node cannot read SO_PEERCRED.
+ */
+export interface ClientGate {
+  readonly client: string;
+  readonly kind: 'uid' | 'gid';
+  /** The user or group as ha.cf names it. */
+  readonly name: string;
+  readonly id: number;
+  /** File name in clients/: CLIENT.uid-NAME.sock or CLIENT.gid-NAME.sock. */
+  readonly file: string;
+}
+
+export interface ClientSocket extends ClientGate {
+  readonly path: string;
+}
+
+/** Client names that can be file names (heartbeat's client ids are free text). */
+const CLIENT_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$/;
+
+/** The sockets the apiauth lines call for; users and groups that do not exist get none. */
+export function clientGates(
+  apiauth: readonly ApiAuthConfig[],
+  opts: { readonly groupFile?: string; readonly passwdFile?: string } = {},
+): ClientGate[] {
+  const gates: ClientGate[] = [];
+  for (const a of apiauth) {
+    if (NOT_SOCKET_CLIENTS.has(a.client) || !CLIENT_NAME.test(a.client)) continue;
+    for (const name of a.uids) {
+      const id = resolveUser(name, opts.passwdFile);
+      if (id !== undefined && /^[A-Za-z0-9_.-]+$/.test(name))
+        gates.push({ client: a.client, kind: 'uid', name, id, file: `${a.client}.uid-${name}.sock` });
+    }
+    for (const name of a.gids) {
+      const id = resolveGroup(name, opts.groupFile);
+      if (id !== undefined && /^[A-Za-z0-9_.-]+$/.test(name))
+        gates.push({ client: a.client, kind: 'gid', name, id, file: `${a.client}.gid-${name}.sock` });
+    }
+  }
+  return gates;
+}
+
+/** A user's id from /etc/passwd (or a numeric uid as is); undefined when there is no such user. */
+export function resolveUser(name: string, passwdFile = '/etc/passwd'): number | undefined {
+  if (/^\d+$/.test(name)) return Number(name);
+  let text: string;
+  try {
+    text = readFileSync(passwdFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [user, , uid] = line.split(':');
+    if (user === name && uid !== undefined && /^\d+$/.test(uid)) return Number(uid);
+  }
+  return undefined;
+}
+
+/**
+ * The API clients signed on through the client sockets: a client is online while at least one
+ * of its connections that signed on stays open (heartbeat: between signon and signoff).
+ */
+export class SignedOnClients {
+  private readonly open = new Map<string, number>();
+  /** Told when a client's first connection signs on and when its last one goes. */
+  onChange: ((client: string, st: 'join' | 'leave') => void) | undefined;
+
+  add(client: string): void {
+    const n = this.open.get(client) ?? 0;
+    this.open.set(client, n + 1);
+    if (n === 0) this.onChange?.(client, 'join');
+  }
+
+  remove(client: string): void {
+    const n = this.open.get(client) ?? 0;
+    if (n <= 1) {
+      this.open.delete(client);
+      if (n === 1) this.onChange?.(client, 'leave');
+    } else this.open.set(client, n - 1);
+  }
+
+  has(client: string): boolean {
+    return this.open.has(client);
+  }
+}
+
+/**
+ * Whether a connection on `gate`'s socket may sign on as `client`: its own line's client, or,
+ * on a `default` socket, any client without a line of its own (heartbeat's "default" group),
+ * except those heartbeat never lets default stand in for.
+ */
+export function mayClientSignOn(
+  gate: ClientGate,
+  client: string,
+  apiauth: readonly ApiAuthConfig[],
+): boolean {
+  if (client === gate.client) return true;
+  if (gate.client !== 'default') return false;
+  return !NO_DEFAULT.has(client) && !apiauth.some((a) => a.client === client);
+}
+
+function clientDispatcher(
+  reads: Dispatch,
+  gate: ClientGate,
+  apiauth: readonly ApiAuthConfig[],
+  signedOn: SignedOnClients,
+  localNode: () => string,
+): Dispatch {
+  return (req, conn) => {
+    if (req.cmd !== 'signon') return reads(req, conn);
+    const args = validateArgs('signon', req.args);
+    if (typeof args === 'string') throw new ApiError('bad-args', args);
+    const client = args['client'] ?? '';
+    if (!mayClientSignOn(gate, client, apiauth)) {
+      throw new ApiError(
+        'permission-denied',
+        `this socket is apiauth ${gate.client}'s ${gate.kind}=${gate.name}: it does not authorise client "${client}"`,
+      );
+    }
+    signedOn.add(client);
+    conn.onClose(() => signedOn.remove(client));
+    return { client, node: localNode() };
   };
 }
 
@@ -179,6 +359,12 @@ function dispatcher(
       throw new ApiError(
         'unknown-command',
         `unknown command "${cmd}" (known: ${Object.keys(COMMANDS).join(', ')})`,
+      );
+    }
+    if (COMMANDS[cmd].access === 'client') {
+      throw new ApiError(
+        'permission-denied',
+        `"${cmd}" is accepted only on an apiauth client socket (${CLIENT_DIR_NAME}/ in the run directory)`,
       );
     }
     if (COMMANDS[cmd].access === 'control' && socket !== 'control') {
@@ -301,6 +487,10 @@ function apiHandlers(view: ClusterView, rejectCounts: () => RejectCounts): Handl
     shutdown: async () => {
       if (!view.shutdown) throw new ApiError('unsupported', 'this daemon cannot be stopped through its API');
       return control(await view.shutdown());
+    },
+    // Answered by the client sockets' dispatcher, which knows the connection (clientDispatcher).
+    signon: () => {
+      throw new ApiError('permission-denied', 'signon is accepted only on an apiauth client socket');
     },
   };
 }

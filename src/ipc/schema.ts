@@ -14,8 +14,11 @@ interface FieldSpec {
 }
 
 export interface CommandSpec {
-  /** `read`: both sockets. `control`: only the control socket (root or the API group). */
-  readonly access: 'read' | 'control';
+  /**
+   * `read`: every socket. `control`: only the control socket (root or the API group). `client`:
+   * only an apiauth client's socket (clients/, see api.ts).
+   */
+  readonly access: 'read' | 'control' | 'client';
   readonly args: Readonly<Record<string, FieldSpec>>;
   readonly summary: string;
 }
@@ -55,6 +58,11 @@ export const COMMANDS = {
     summary: 'take resources over (hb_takeover)',
   },
   shutdown: { access: 'control', args: {}, summary: 'stop the daemon gracefully' },
+  signon: {
+    access: 'client',
+    args: { client: { type: 'string' } },
+    summary: 'sign on as an apiauth client (online while the connection stays open)',
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;
@@ -222,6 +230,7 @@ export interface Results {
   standby: ControlResult;
   takeover: ControlResult;
   shutdown: ControlResult;
+  signon: { readonly client: string; readonly node: string };
 }
 
 /** What each command takes. */
@@ -238,6 +247,7 @@ export interface Args {
   standby: { readonly set: ResourceSet };
   takeover: { readonly set: ResourceSet };
   shutdown: Record<string, never>;
+  signon: { readonly client: string };
 }
 
 /**

@@ -22,7 +22,13 @@ import {
 } from './protocol.js';
 
 /** Answers one parsed request; throws ApiError for an error reply (anything else is `internal`). */
-export type Dispatch = (req: ApiRequest) => unknown;
+export type Dispatch = (req: ApiRequest, conn: ConnectionContext) => unknown;
+
+/** What a handler may know of the connection a request came on. */
+export interface ConnectionContext {
+  /** Run `fn` once when the connection is gone (closed by either side). */
+  onClose(fn: () => void): void;
+}
 
 /** An error a handler throws to answer `ok: false` with a code. */
 export class ApiError extends Error {
@@ -65,6 +71,8 @@ export interface ListenOptions {
   readonly mode: number;
   /** Group owner of the socket, when it should not stay root's. */
   readonly gid?: number;
+  /** Owner of the socket, when it should not be the daemon's user. */
+  readonly uid?: number;
 }
 
 export interface ServerOptions {
@@ -154,7 +162,8 @@ export class ApiServer {
     });
     server.on('error', () => undefined);
     // Until chmod, the socket has the umask's mode (0755 at most): nobody else can connect yet.
-    if (opts.gid !== undefined) chownSync(path, process.getuid?.() ?? 0, opts.gid);
+    if (opts.gid !== undefined || opts.uid !== undefined)
+      chownSync(path, opts.uid ?? process.getuid?.() ?? 0, opts.gid ?? process.getgid?.() ?? 0);
     chmodSync(path, opts.mode);
   }
 
@@ -295,6 +304,13 @@ class Connection {
   private proven = false;
   private timer: NodeJS.Timeout | undefined;
   private deadlineAt: number | undefined;
+  private closeHooks: (() => void)[] = [];
+  readonly ctx: ConnectionContext = {
+    onClose: (fn) => {
+      if (this.sock.destroyed) fn();
+      else this.closeHooks.push(fn);
+    },
+  };
 
   constructor(sock: Socket, host: Host) {
     this.sock = sock;
@@ -310,6 +326,9 @@ class Connection {
       this.waitingSince = undefined;
       this.disarm();
       host.release(this);
+      const hooks = this.closeHooks;
+      this.closeHooks = [];
+      for (const fn of hooks) fn();
     });
     this.arm();
   }
@@ -489,7 +508,7 @@ class Connection {
     const id = req.id === undefined ? {} : { id: req.id };
     try {
       const result = await withDeadline(
-        Promise.resolve().then(() => this.host.dispatch(req)),
+        Promise.resolve().then(() => this.host.dispatch(req, this.ctx)),
         this.host.limits.handlerMs,
       );
       return { v: API_VERSION, ...id, ok: true, result };

@@ -7,7 +7,7 @@
  * to end: over mcast6, an IPv6 virtual IP (the built-in IPaddr2) fails over with its group, the
  * new holder sends an unsolicited neighbour advertisement (heartbeat's send_ua; captured with
  * tcpdump on a third namespace) and that namespace's neighbour cache follows it without
- * asking. The IPv6addr agent and IPv6 in the IPaddr agent are not implemented.
+ * asking. (IPv6addr and IPaddr's IPv6 refusal: test/integ/agents-ipv6addr.test.ts.)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

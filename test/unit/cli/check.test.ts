@@ -246,7 +246,7 @@ describe('tsbeat check', () => {
     [
       'apiauth for a client tsbeat does not have',
       `${GOOD_HA_CF}apiauth ccm uid=hacluster\n`,
-      /ha\.cf:7:1: warning: apiauth ccm: tsbeat has no client API for "ccm" yet/,
+      /ha\.cf:7:1: warning: apiauth ccm: tsbeat does not serve heartbeat's client API .*"tsbeat signon ccm"/,
     ],
     [
       'explicit realtime',

@@ -89,7 +89,24 @@ describe('groups', () => {
     ],
     [
       'ra1 IPaddr::fd77:0:0:0:0:0:0:200/64\n',
-      /haresources:1:5: error: IPaddr::fd77:0:0:0:0:0:0:200\/64: "fd77:0:0:0:0:0:0:200" is not an IPv4 address/,
+      /haresources:1:5: error: IPaddr::fd77:0:0:0:0:0:0:200\/64: IPaddr manages IPv4 addresses only .*\(for an IPv6 address use IPv6addr::fd77:0:0:0:0:0:0:200\/64 or IPaddr2::fd77:0:0:0:0:0:0:200\/64\)/,
+    ],
+    [
+      'ra1 IPv6addr::2001:DB8::10/64/eth0\n',
+      /haresources:1:5: error: IPv6addr::2001:DB8::10\/64\/eth0: haresources splits arguments on "::", so IPv6addr would get "2001:DB8" and "10\/64\/eth0" instead of one address \(write the IPv6 address without "::": IPv6addr::2001:db8:0:0:0:0:0:10\/64\/eth0\)/,
+    ],
+    [
+      'ra1 IPv6addr::fd77:0:0:0:0:0:0:zz/64\n',
+      /haresources:1:5: error: .*"fd77:0:0:0:0:0:0:zz" is not an IPv6 address/,
+    ],
+    [
+      'ra1 IPv6addr::fd77:0:0:0:0:0:0:1/200\n',
+      /haresources:1:5: error: .*"200" is not an IPv6 prefix length/,
+    ],
+    ['ra1 IPv6addr\n', /haresources:1:5: error: .*IPv6addr needs an address/],
+    [
+      'ra1 IPaddr2::fd77::200/64\n',
+      /haresources:1:5: error: .*write the IPv6 address without "::": IPaddr2::fd77:0:0:0:0:0:0:200\/64/,
     ],
     ['ra1 IPaddr2\n', /haresources:1:5: error: IPaddr2 needs an address/],
     ['ra1 10.0.0.1/40\n', /haresources:1:5: error: 10\.0\.0\.1\/40: "40" is not a netmask/],

@@ -41,6 +41,19 @@ describe('every agent and option', () => {
     });
     expect(params(byId(cfg, 'ip-10.10.0.12'))).toMatchObject({ nic: 'eth0:vip', broadcast: '10.10.0.255' });
     expect(params(byId(cfg, 'arp-10.10.0.11'))).toEqual({ ip: '10.10.0.11', nic: 'eth0' });
+    expect(byId(cfg, 'ip-fd10-0-0-0-0-0-0-20')).toMatchObject({ provider: 'heartbeat', type: 'IPv6addr' });
+    expect(params(byId(cfg, 'ip-fd10-0-0-0-0-0-0-20'))).toEqual({
+      ipv6addr: 'fd10:0:0:0:0:0:0:20',
+      cidr_netmask: '64',
+      nic: 'eth0',
+    });
+    // resource-agents' IPaddr2 refuses lvs_support for IPv6, so it is not exported for it.
+    expect(params(byId(cfg, 'ip-fd10-0-0-0-0-0-0-21'))).toEqual({
+      ip: 'fd10:0:0:0:0:0:0:21',
+      cidr_netmask: '64',
+      nic: 'eth0',
+    });
+    expect(params(byId(cfg, 'ip-10.10.0.13'))).toMatchObject({ lvs_support: '1' });
     expect(params(byId(cfg, 'MailTo-root-localhost'))).toEqual({
       email: 'root@localhost',
       subject: 'failover',
@@ -100,7 +113,16 @@ describe('every agent and option', () => {
   it('one group per haresources line, in line order, each preferring its node', () => {
     const groups = res.pacemaker.resources.filter((r): r is Group => r.kind === 'group');
     expect(groups.map((g) => g.id)).toEqual(res.placements.map((p) => p.id));
-    expect(res.placements.map((p) => p.preferredNode)).toEqual(['n1', 'n1', 'n2', 'n2', 'n1', 'n2', 'n1']);
+    expect(res.placements.map((p) => p.preferredNode)).toEqual([
+      'n1',
+      'n1',
+      'n2',
+      'n2',
+      'n1',
+      'n2',
+      'n1',
+      'n2',
+    ]);
     for (const p of res.placements)
       expect(res.pacemaker.constraints).toContainEqual(
         expect.objectContaining({
