@@ -17,7 +17,10 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { apiSocketPaths } from '../ipc/api.js';
+import { openFirst } from '../ipc/client.js';
 import { Lab, type Machine, sleep, wallMicros } from '../lab/machine.js';
+import type { JournalEvent } from '../observe/journal.js';
 
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TSBEAT_JS = join(DIST, 'cli', 'tsbeat.js');
@@ -26,6 +29,7 @@ const HB_TAKEOVER_JS = join(DIST, 'cli', 'hb_takeover.js');
 const HEARTBEAT_BIN = '/usr/libexec/heartbeat/heartbeat';
 const HEARTBEAT_SHARE = '/usr/share/heartbeat';
 const KEEPALIVED_BIN = '/usr/sbin/keepalived';
+const TCPDUMP_BIN = '/usr/bin/tcpdump';
 
 export const USAGE = `usage: npm run bench -- failover [--runs N] [--idle SECONDS] [--profile 1s|100ms]...
                                 [--only tsbeat|heartbeat|keepalived]... [--json FILE]
@@ -83,6 +87,10 @@ export const METRICS = {
   crash: 'crash: SIGKILL of active node -> VIP on peer (ms)',
   graceful: 'graceful: SIGTERM of active daemon -> VIP on peer (ms)',
   standby: 'hb_standby on active -> VIP on peer (ms)',
+  silence: 'crash: last packet from active -> VIP on peer (ms)',
+  action: 'crash: that minus the detection limit (ms)',
+  verdict: 'crash: "node dead" verdict -> VIP (ms)',
+  dispatch: '  of which verdict -> IPaddr2 start (ms)',
   cpu: 'idle CPU, daemon + helpers (ms per min)',
   rss: 'idle RSS, daemon + helpers (MB)',
   pss: 'idle PSS, daemon + helpers (MB)',
@@ -175,6 +183,115 @@ interface Pair {
   readonly daemon: [{ pid: number; startedMs: number }, { pid: number; startedMs: number }];
 }
 
+/**
+ * How long each implementation must hear nothing before it may act: deadtime for heartbeat and
+ * tsbeat; for VRRP the Master_Down_Interval of the backup's configured priority (100):
+ * 3 x advert + skew, skew = (256 - priority) / 256 s in VRRPv2 (RFC 3768 6.1) and
+ * (256 - priority) x advert / 256 in VRRPv3 (RFC 5798 6.1).
+ */
+function detectionLimitMs(impl: ImplName, p: Profile): number {
+  const advertMs = Number(p.advertInt) * 1000;
+  if (impl === 'keepalived') {
+    const skewMs = p.vrrpVersion === 2 ? (156 / 256) * 1000 : (156 * advertMs) / 256;
+    return 3 * advertMs + skewMs;
+  }
+  const d = /^(\d+)(ms)?$/.exec(p.deadtime);
+  return d?.[2] ? Number(d[1]) : Number(d?.[1]) * 1000;
+}
+
+/**
+ * Heartbeats (UDP 694) and VRRP adverts (IP protocol 112) from ADDR received in a network
+ * namespace, stamped by the kernel (tcpdump -tt). Only those: a crashed node's network namespace
+ * lives on and its kernel still answers ARP.
+ */
+class Capture {
+  readonly stamps: number[] = [];
+  private readonly proc: ChildProcess;
+  private partial = '';
+
+  constructor(netns: string, addr: string) {
+    this.proc = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        netns,
+        TCPDUMP_BIN,
+        '-i',
+        'eth0',
+        '-n',
+        '-tt',
+        '-l',
+        '-Q',
+        'in',
+        '--immediate-mode',
+        'src',
+        'host',
+        addr,
+        'and',
+        '(udp',
+        'port',
+        '694',
+        'or',
+        'ip',
+        'proto',
+        '112)',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    this.proc.on('error', () => {});
+    this.proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      const lines = (this.partial + d).split('\n');
+      this.partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^(\d+)\.(\d{6}) /.exec(line);
+        if (m) this.stamps.push(Number(m[1]) * 1e6 + Number(m[2]));
+      }
+    });
+  }
+
+  /** Waits until tcpdump reports packets (it is listening), up to timeoutMs. */
+  async ready(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.stamps.length === 0 && Date.now() < deadline) await sleep(20);
+    return this.stamps.length > 0;
+  }
+
+  lastBefore(us: number): number | undefined {
+    return this.stamps.filter((t) => t < us).at(-1);
+  }
+
+  /** Stops tcpdump after letting it print what it has captured. */
+  async stop(): Promise<void> {
+    const closed = new Promise((r) => this.proc.stdout?.once('close', r));
+    this.proc.kill('SIGINT');
+    await Promise.race([closed, sleep(2000)]);
+    this.proc.kill('SIGKILL');
+  }
+}
+
+/** tsbeat's event journal, read over its API socket (TSBEAT_RUNDIR is on the host's file system). */
+async function tsbeatJournal(m: Machine): Promise<readonly JournalEvent[]> {
+  const paths = apiSocketPaths(join(m.dir, 'run'));
+  const session = await openFirst([paths.control, paths.read], 5000);
+  try {
+    return (await session.call('journal', {})).events;
+  } finally {
+    session.close();
+  }
+}
+
+/**
+ * The wall-clock time (µs) of a journal entry, sub-millisecond: the daemon stamps each entry with
+ * Date.now() (whole ms, truncated) and performance.now(); the largest atMs - monoMs over all
+ * entries is the offset between its two clocks to within the truncation of the best entry.
+ */
+function journalWallUs(events: readonly JournalEvent[], e: JournalEvent): number {
+  let offset = Number.NEGATIVE_INFINITY;
+  for (const x of events) offset = Math.max(offset, x.atMs - x.monoMs);
+  return (e.monoMs + offset) * 1000;
+}
+
 function haCf(p: Profile, m: Machine): string {
   return [
     `# ${m.name}: written by src/bench/failover.ts, read by tsbeat and heartbeat alike`,
@@ -239,6 +356,7 @@ async function startDaemon(impl: ImplName | 'floor', p: Profile, m: Machine, pee
     case 'tsbeat':
       return m.spawn([process.execPath, TSBEAT_JS, 'start', '--foreground', '-c', '/etc/ha.d'], 'tsbeat', {
         TSBEAT_STATEDIR: join(m.dir, 'tsbeat-state'),
+        TSBEAT_RUNDIR: join(m.dir, 'run'),
       });
     case 'heartbeat':
       return m.spawn([HEARTBEAT_BIN, '-f'], 'heartbeat');
@@ -402,12 +520,18 @@ class Bench {
 
   async runOne(kind: 'crash' | 'graceful' | 'standby', pair: Pair, p: Profile): Promise<void> {
     const impl = pair.impl as ImplName;
-    const [a] = pair.nodes;
+    const [a, b] = pair.nodes;
     if (!(await this.settle(pair, p))) {
       this.note(p.name, impl, `${kind}: pair did not settle (VIP on node1 only) within 120 s; run skipped`);
       await this.restart(pair, p);
       return;
     }
+    const capture = kind === 'crash' && existsSync(TCPDUMP_BIN) ? new Capture(b.netns, a.addr) : undefined;
+    if (capture) {
+      if (!(await capture.ready(10_000))) this.note(p.name, impl, 'tcpdump saw no packet from node1 in 10 s');
+      await sleep(Math.random() * p.keepaliveMs);
+    }
+    const env = { TSBEAT_RUNDIR: join(a.dir, 'run') };
     let t0: number;
     if (kind === 'crash') {
       t0 = a.crash();
@@ -417,18 +541,56 @@ class Bench {
     } else {
       const cmd = standbyCmd(impl, 'standby')!;
       t0 = wallMicros();
-      void a.exec(cmd, { timeoutMs: 60_000 });
+      void a.exec(cmd, { timeoutMs: 60_000, env });
     }
     const ev = await pair.monitors[1].next(pair.vip, true, t0, 60_000);
+    await capture?.stop();
+    if (process.env['TSBEAT_BENCH_DEBUG'])
+      this.log(
+        `    t0 ${t0} vip ${ev?.tUs} packets ${capture?.stamps
+          .slice(-5)
+          .map((x) => x - t0)
+          .join(' ')}`,
+      );
     if (ev === undefined) this.note(p.name, impl, `${kind}: VIP not on node2 within 60 s`);
     else this.add(p.name, kind, impl, (ev.tUs - t0) / 1000);
+    const extra: string[] = [];
+    const last = capture?.lastBefore(ev?.tUs ?? 0);
+    if (ev && last !== undefined) {
+      this.add(p.name, 'silence', impl, (ev.tUs - last) / 1000);
+      this.add(p.name, 'action', impl, (ev.tUs - last) / 1000 - detectionLimitMs(impl, p));
+      extra.push(`silence->VIP ${((ev.tUs - last) / 1000).toFixed(1)} ms`);
+    }
+    if (ev && kind === 'crash' && impl === 'tsbeat') {
+      try {
+        const events = await tsbeatJournal(b);
+        if (process.env['TSBEAT_BENCH_DEBUG'])
+          writeFileSync(join(b.dir, 'journal.json'), JSON.stringify(events, null, 1));
+        const dead = events.findLast((e) => e.kind === 'nodeDead' && e.node === 'node1');
+        // The work item is stamped when handed out, just before the verdict's listeners run.
+        const after = dead ? events.slice(events.indexOf(dead)) : [];
+        const agent = after.find((e) => e.kind === 'agent' && e.agent === 'IPaddr2' && e.action === 'start');
+        if (dead && agent && agent.kind === 'agent') {
+          const verdictUs = journalWallUs(events, dead);
+          // The agent entry is written when the start ends; it began durationMs earlier.
+          const agentStartUs = journalWallUs(events, agent) - agent.durationMs * 1000;
+          this.add(p.name, 'verdict', impl, (ev.tUs - verdictUs) / 1000);
+          this.add(p.name, 'dispatch', impl, (agentStartUs - verdictUs) / 1000);
+          extra.push(`verdict->VIP ${((ev.tUs - verdictUs) / 1000).toFixed(2)} ms`);
+        } else {
+          this.note(p.name, impl, 'crash: no nodeDead / IPaddr2 start in the journal');
+        }
+      } catch (e) {
+        this.note(p.name, impl, `crash: journal unreadable: ${(e as Error).message}`);
+      }
+    }
     this.log(
-      `  ${p.name} ${kind.padEnd(8)} ${impl.padEnd(10)} ${ev ? `${((ev.tUs - t0) / 1000).toFixed(1)} ms` : 'timeout'}`,
+      `  ${p.name} ${kind.padEnd(8)} ${impl.padEnd(10)} ${ev ? `${((ev.tUs - t0) / 1000).toFixed(1)} ms` : 'timeout'} ${extra.join(', ')}`,
     );
     if (kind === 'standby') {
       // Move it back the way an operator would; wait for node2 to have released it.
       await pair.monitors[1].next(pair.vip, false, t0, 30_000);
-      await a.exec(standbyCmd(impl, 'takeover')!, { timeoutMs: 60_000 });
+      await a.exec(standbyCmd(impl, 'takeover')!, { timeoutMs: 60_000, env });
       await pair.monitors[0].next(pair.vip, true, wallMicros() - 1_000_000, 60_000);
     } else {
       await this.restart(pair, p);
