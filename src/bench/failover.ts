@@ -32,12 +32,13 @@ const KEEPALIVED_BIN = '/usr/sbin/keepalived';
 const TCPDUMP_BIN = '/usr/bin/tcpdump';
 
 export const USAGE = `usage: npm run bench -- failover [--runs N] [--idle SECONDS] [--profile 1s|100ms]...
-                                [--only tsbeat|heartbeat|keepalived]... [--json FILE]
+                                [--only tsbeat|heartbeat|keepalived]... [--kinds K]... [--json FILE]
 
   --runs N        runs of each kind per implementation and profile (default 5)
   --idle SECONDS  length of the idle CPU window (default 60)
   --profile P     timing profile(s) to run (default both: 1s, 100ms)
   --only IMPL     implementation(s) to run (default all three)
+  --kinds K       kinds of run: crash, graceful, standby (default all three)
   --json FILE     also write every sample as JSON
 Needs root, iproute2, util-linux, perl; heartbeat (apt heartbeat) and keepalived (apt
 keepalived) for their columns: a missing one is reported and left out.
@@ -45,6 +46,8 @@ keepalived) for their columns: a missing one is reported and left out.
 
 export type ImplName = 'tsbeat' | 'heartbeat' | 'keepalived';
 const IMPLS: readonly ImplName[] = ['tsbeat', 'heartbeat', 'keepalived'];
+type Kind = 'crash' | 'graceful' | 'standby';
+const KINDS: readonly Kind[] = ['crash', 'graceful', 'standby'];
 
 export interface Profile {
   readonly name: '1s' | '100ms';
@@ -518,7 +521,7 @@ class Bench {
     pair.daemon[0] = { pid: await startDaemon(pair.impl, p, a, b), startedMs: Date.now() };
   }
 
-  async runOne(kind: 'crash' | 'graceful' | 'standby', pair: Pair, p: Profile): Promise<void> {
+  async runOne(kind: Kind, pair: Pair, p: Profile): Promise<void> {
     const impl = pair.impl as ImplName;
     const [a, b] = pair.nodes;
     if (!(await this.settle(pair, p))) {
@@ -617,6 +620,7 @@ class Bench {
   async profile(
     p: Profile,
     impls: readonly ImplName[],
+    kinds: readonly Kind[],
     runs: number,
     idleS: number,
     net: number,
@@ -644,7 +648,7 @@ class Bench {
     this.log(`  idle window ${idleS} s (all pairs and the floor at once)`);
     await this.idle([...ok, pairs.at(-1)!], p, idleS);
     for (let r = 0; r < runs; r++) {
-      for (const kind of ['crash', 'graceful', 'standby'] as const) {
+      for (const kind of kinds) {
         for (const x of ok) {
           if (kind === 'standby' && x.impl === 'keepalived') continue;
           await this.runOne(kind, x, p);
@@ -663,7 +667,8 @@ class Bench {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-const fmt = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const fmt = (v: number): string =>
+  Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 
 export function formatTable(r: Results): string {
   const out: string[] = [];
@@ -698,7 +703,15 @@ function versionOf(cmd: string, args: string[]): string {
 }
 
 export async function run(argv: readonly string[] = []): Promise<void> {
-  let o: { runs?: string; idle?: string; profile?: string[]; only?: string[]; json?: string; help?: boolean };
+  let o: {
+    runs?: string;
+    idle?: string;
+    profile?: string[];
+    only?: string[];
+    kinds?: string[];
+    json?: string;
+    help?: boolean;
+  };
   try {
     o = parseArgs({
       args: [...argv],
@@ -707,6 +720,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
         idle: { type: 'string' },
         profile: { type: 'string', multiple: true },
         only: { type: 'string', multiple: true },
+        kinds: { type: 'string', multiple: true },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -743,6 +757,12 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const kinds = (o.kinds ?? [...KINDS]) as Kind[];
+  if (kinds.some((k) => !KINDS.includes(k))) {
+    process.stderr.write(`bench failover: --kinds is crash, graceful or standby\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
   if (process.getuid?.() !== 0) {
     process.stdout.write('failover: skipped (needs root for namespaces)\n');
     return;
@@ -770,8 +790,10 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     idleSeconds: idleS,
     profiles: profiles.map((p) => p!.name),
     implementations: impls,
+    kinds,
   };
   const bench = new Bench(meta, (s) => process.stdout.write(`${s}\n`));
+  process.stdout.write(`failover: namespaces ${bench.lab.prefix}-*, files in ${bench.lab.root}\n`);
   const stop = (): void => {
     bench.destroy();
     process.exit(130);
@@ -779,7 +801,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    for (const [i, p] of profiles.entries()) await bench.profile(p!, impls, runs, idleS, i);
+    for (const [i, p] of profiles.entries()) await bench.profile(p!, impls, kinds, runs, idleS, i);
   } finally {
     bench.destroy();
     process.off('SIGINT', stop);
