@@ -32,13 +32,16 @@ const KEEPALIVED_BIN = '/usr/sbin/keepalived';
 const TCPDUMP_BIN = '/usr/bin/tcpdump';
 
 export const USAGE = `usage: npm run bench -- failover [--runs N] [--idle SECONDS] [--profile 1s|100ms]...
-                                [--only tsbeat|heartbeat|keepalived]... [--kinds K]... [--json FILE]
+                                [--only tsbeat|heartbeat|keepalived]... [--kinds K]... [--vips N]...
+                                [--json FILE]
 
   --runs N        runs of each kind per implementation and profile (default 5)
   --idle SECONDS  length of the idle CPU window (default 60)
   --profile P     timing profile(s) to run (default both: 1s, 100ms)
   --only IMPL     implementation(s) to run (default all three)
   --kinds K       kinds of run: crash, graceful, standby (default all three)
+  --vips N        virtual IPs per pair, in one group / one VRRP instance (default 1; repeat
+                  for a scale run, e.g. --vips 1 --vips 10 --vips 100)
   --json FILE     also write every sample as JSON
 Needs root, iproute2, util-linux, perl; heartbeat (apt heartbeat) and keepalived (apt
 keepalived) for their columns: a missing one is reported and left out.
@@ -165,8 +168,33 @@ class AddrMonitor {
     }
   }
 
-  lastUs(addr: string): number {
-    return this.events.filter((e) => e.addr === addr).at(-1)?.tUs ?? 0;
+  /**
+   * Once every address of ADDRS has had such an event at or after sinceUs: the latest of those
+   * first events (the last VIP configured); undefined after timeoutMs.
+   */
+  async all(
+    addrs: readonly string[],
+    added: boolean,
+    sinceUs: number,
+    timeoutMs: number,
+  ): Promise<AddrEvent | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const firsts = new Map<string, AddrEvent>();
+      for (const e of this.events) {
+        if (e.tUs >= sinceUs && e.added === added && !firsts.has(e.addr) && addrs.includes(e.addr))
+          firsts.set(e.addr, e);
+      }
+      if (firsts.size === addrs.length) {
+        return [...firsts.values()].reduce((a, b) => (b.tUs > a.tUs ? b : a));
+      }
+      if (Date.now() > deadline) return undefined;
+      await sleep(5);
+    }
+  }
+
+  lastUs(addrs: readonly string[]): number {
+    return this.events.filter((e) => addrs.includes(e.addr)).at(-1)?.tUs ?? 0;
   }
 
   stop(): void {
@@ -180,7 +208,8 @@ class AddrMonitor {
 interface Pair {
   readonly impl: ImplName | 'floor';
   readonly nodes: [Machine, Machine];
-  readonly vip: string;
+  /** The pair's virtual IPs, all in one resource group / one VRRP instance. */
+  readonly vips: readonly string[];
   readonly monitors: [AddrMonitor, AddrMonitor];
   /** Host pid of each node's main daemon process, and when it was started (ms). */
   readonly daemon: [{ pid: number; startedMs: number }, { pid: number; startedMs: number }];
@@ -313,7 +342,7 @@ function haCf(p: Profile, m: Machine): string {
   ].join('\n');
 }
 
-function keepalivedConf(p: Profile, m: Machine, vip: string): string {
+function keepalivedConf(p: Profile, m: Machine, vips: readonly string[]): string {
   return [
     `# ${m.name}: written by src/bench/failover.ts`,
     'global_defs {',
@@ -327,20 +356,23 @@ function keepalivedConf(p: Profile, m: Machine, vip: string): string {
     `  priority ${m.name === 'node1' ? 200 : 100}`,
     `  advert_int ${p.advertInt}`,
     '  virtual_ipaddress {',
-    `    ${vip}/24 dev eth0`,
+    ...vips.map((v) => `    ${v}/24 dev eth0`),
     '  }',
     '}',
     '',
   ].join('\n');
 }
 
-function configure(impl: ImplName | 'floor', p: Profile, m: Machine, vip: string): void {
+function configure(impl: ImplName | 'floor', p: Profile, m: Machine, vips: readonly string[]): void {
   if (impl === 'tsbeat' || impl === 'heartbeat') {
     writeFileSync(join(m.haDir, 'ha.cf'), haCf(p, m));
     writeFileSync(join(m.haDir, 'authkeys'), 'auth 1\n1 sha1 tsbeat-failover-bench\n', { mode: 0o600 });
-    writeFileSync(join(m.haDir, 'haresources'), `node1 IPaddr2::${vip}/24/eth0\n`);
+    writeFileSync(
+      join(m.haDir, 'haresources'),
+      `node1 ${vips.map((v) => `IPaddr2::${v}/24/eth0`).join(' ')}\n`,
+    );
   } else if (impl === 'keepalived') {
-    writeFileSync(join(m.dir, 'keepalived.conf'), keepalivedConf(p, m, vip));
+    writeFileSync(join(m.dir, 'keepalived.conf'), keepalivedConf(p, m, vips));
   }
 }
 
@@ -447,6 +479,14 @@ const stats = (xs: readonly number[]): { min: number; median: number; max: numbe
 
 class Bench {
   readonly lab = new Lab();
+  /** Virtual IPs per pair (issue 15's scale runs: 1, 10, 100). */
+  vipCount = 1;
+  private pairsMade = 0;
+
+  /** Where a profile's figures go: "100ms", or "100ms/10 VIPs" in a scale run. */
+  key(p: Profile): string {
+    return this.vipCount === 1 ? p.name : `${p.name}/${this.vipCount} VIPs`;
+  }
   readonly results: Results;
   private readonly log: (s: string) => void;
 
@@ -475,30 +515,35 @@ class Bench {
   }
 
   async makePair(impl: Column, p: Profile, subnet: string): Promise<Pair> {
-    const nodes = await this.lab.addPair(`${p.name === '1s' ? 'a' : 'b'}${impl.slice(0, 2)}`, subnet);
-    const vip = `${subnet}.100`;
+    const nodes = await this.lab.addPair(
+      `${String.fromCharCode(97 + this.pairsMade++)}${impl.slice(0, 2)}`,
+      subnet,
+    );
+    const vips = Array.from({ length: this.vipCount }, (_, i) => `${subnet}.${100 + i}`);
     const monitors: [AddrMonitor, AddrMonitor] = [
       new AddrMonitor(nodes[0].netns),
       new AddrMonitor(nodes[1].netns),
     ];
-    for (const m of nodes) configure(impl, p, m, vip);
+    for (const m of nodes) configure(impl, p, m, vips);
     // Start both, then wait for the preferred node to hold the VIP.
     const d0 = { pid: await startDaemon(impl, p, nodes[0], nodes[1]), startedMs: Date.now() };
     const d1 = { pid: await startDaemon(impl, p, nodes[1], nodes[0]), startedMs: Date.now() };
-    return { impl, nodes, vip, monitors, daemon: [d0, d1] };
+    return { impl, nodes, vips, monitors, daemon: [d0, d1] };
   }
 
-  /** VIP on node1 only, nothing moved lately, node1's daemon past its start-up phase. */
+  /** Every VIP on node1, none on node2, nothing moved lately, node1's daemon past its start-up phase. */
   async settle(pair: Pair, p: Profile): Promise<boolean> {
     const [a, b] = pair.nodes;
     const deadline = Date.now() + 120_000;
     for (;;) {
       const quietMs =
-        (wallMicros() - Math.max(pair.monitors[0].lastUs(pair.vip), pair.monitors[1].lastUs(pair.vip))) /
+        (wallMicros() - Math.max(pair.monitors[0].lastUs(pair.vips), pair.monitors[1].lastUs(pair.vips))) /
         1000;
+      const onA = a.addrs();
+      const onB = b.addrs();
       if (
-        a.hasAddr(pair.vip) &&
-        !b.hasAddr(pair.vip) &&
+        pair.vips.every((v) => onA.has(v)) &&
+        !pair.vips.some((v) => onB.has(v)) &&
         quietMs > 2000 &&
         // tsbeat (like heartbeat) advertises a longer deadtime in its first 5 s.
         Date.now() - pair.daemon[0].startedMs > 6000
@@ -516,7 +561,7 @@ class Bench {
   async restart(pair: Pair, p: Profile): Promise<void> {
     const [a, b] = pair.nodes;
     a.halt();
-    a.delAddr(`${pair.vip}/24`);
+    a.delAddrs(pair.vips.map((v) => `${v}/24`));
     await a.boot();
     pair.daemon[0] = { pid: await startDaemon(pair.impl, p, a, b), startedMs: Date.now() };
   }
@@ -525,13 +570,18 @@ class Bench {
     const impl = pair.impl as ImplName;
     const [a, b] = pair.nodes;
     if (!(await this.settle(pair, p))) {
-      this.note(p.name, impl, `${kind}: pair did not settle (VIP on node1 only) within 120 s; run skipped`);
+      this.note(
+        this.key(p),
+        impl,
+        `${kind}: pair did not settle (VIP on node1 only) within 120 s; run skipped`,
+      );
       await this.restart(pair, p);
       return;
     }
     const capture = kind === 'crash' && existsSync(TCPDUMP_BIN) ? new Capture(b.netns, a.addr) : undefined;
     if (capture) {
-      if (!(await capture.ready(10_000))) this.note(p.name, impl, 'tcpdump saw no packet from node1 in 10 s');
+      if (!(await capture.ready(10_000)))
+        this.note(this.key(p), impl, 'tcpdump saw no packet from node1 in 10 s');
       await sleep(Math.random() * p.keepaliveMs);
     }
     const env = { TSBEAT_RUNDIR: join(a.dir, 'run') };
@@ -546,7 +596,7 @@ class Bench {
       t0 = wallMicros();
       void a.exec(cmd, { timeoutMs: 60_000, env });
     }
-    const ev = await pair.monitors[1].next(pair.vip, true, t0, 60_000);
+    const ev = await pair.monitors[1].all(pair.vips, true, t0, 60_000);
     await capture?.stop();
     if (process.env['TSBEAT_BENCH_DEBUG'])
       this.log(
@@ -555,13 +605,13 @@ class Bench {
           .map((x) => x - t0)
           .join(' ')}`,
       );
-    if (ev === undefined) this.note(p.name, impl, `${kind}: VIP not on node2 within 60 s`);
-    else this.add(p.name, kind, impl, (ev.tUs - t0) / 1000);
+    if (ev === undefined) this.note(this.key(p), impl, `${kind}: VIP not on node2 within 60 s`);
+    else this.add(this.key(p), kind, impl, (ev.tUs - t0) / 1000);
     const extra: string[] = [];
     const last = capture?.lastBefore(ev?.tUs ?? 0);
     if (ev && last !== undefined) {
-      this.add(p.name, 'silence', impl, (ev.tUs - last) / 1000);
-      this.add(p.name, 'action', impl, (ev.tUs - last) / 1000 - detectionLimitMs(impl, p));
+      this.add(this.key(p), 'silence', impl, (ev.tUs - last) / 1000);
+      this.add(this.key(p), 'action', impl, (ev.tUs - last) / 1000 - detectionLimitMs(impl, p));
       extra.push(`silence->VIP ${((ev.tUs - last) / 1000).toFixed(1)} ms`);
     }
     if (ev && kind === 'crash' && impl === 'tsbeat') {
@@ -577,24 +627,24 @@ class Bench {
           const verdictUs = journalWallUs(events, dead);
           // The agent entry is written when the start ends; it began durationMs earlier.
           const agentStartUs = journalWallUs(events, agent) - agent.durationMs * 1000;
-          this.add(p.name, 'verdict', impl, (ev.tUs - verdictUs) / 1000);
-          this.add(p.name, 'dispatch', impl, (agentStartUs - verdictUs) / 1000);
+          this.add(this.key(p), 'verdict', impl, (ev.tUs - verdictUs) / 1000);
+          this.add(this.key(p), 'dispatch', impl, (agentStartUs - verdictUs) / 1000);
           extra.push(`verdict->VIP ${((ev.tUs - verdictUs) / 1000).toFixed(2)} ms`);
         } else {
-          this.note(p.name, impl, 'crash: no nodeDead / IPaddr2 start in the journal');
+          this.note(this.key(p), impl, 'crash: no nodeDead / IPaddr2 start in the journal');
         }
       } catch (e) {
-        this.note(p.name, impl, `crash: journal unreadable: ${(e as Error).message}`);
+        this.note(this.key(p), impl, `crash: journal unreadable: ${(e as Error).message}`);
       }
     }
     this.log(
-      `  ${p.name} ${kind.padEnd(8)} ${impl.padEnd(10)} ${ev ? `${((ev.tUs - t0) / 1000).toFixed(1)} ms` : 'timeout'} ${extra.join(', ')}`,
+      `  ${this.key(p)} ${kind.padEnd(8)} ${impl.padEnd(10)} ${ev ? `${((ev.tUs - t0) / 1000).toFixed(1)} ms` : 'timeout'} ${extra.join(', ')}`,
     );
     if (kind === 'standby') {
       // Move it back the way an operator would; wait for node2 to have released it.
-      await pair.monitors[1].next(pair.vip, false, t0, 30_000);
+      await pair.monitors[1].all(pair.vips, false, t0, 30_000);
       await a.exec(standbyCmd(impl, 'takeover')!, { timeoutMs: 60_000, env });
-      await pair.monitors[0].next(pair.vip, true, wallMicros() - 1_000_000, 60_000);
+      await pair.monitors[0].all(pair.vips, true, wallMicros() - 1_000_000, 60_000);
     } else {
       await this.restart(pair, p);
     }
@@ -609,10 +659,10 @@ class Bench {
       x.nodes.forEach((m, j) => {
         const f = footprint(m);
         const b = before[i]![j]!;
-        this.add(p.name, 'cpu', x.impl, (f.cpuMs - b.cpuMs) / minutes);
-        this.add(p.name, 'rss', x.impl, f.rssKb / 1024);
-        this.add(p.name, 'pss', x.impl, f.pssKb / 1024);
-        this.add(p.name, 'procs', x.impl, f.procs);
+        this.add(this.key(p), 'cpu', x.impl, (f.cpuMs - b.cpuMs) / minutes);
+        this.add(this.key(p), 'rss', x.impl, f.rssKb / 1024);
+        this.add(this.key(p), 'pss', x.impl, f.pssKb / 1024);
+        this.add(this.key(p), 'procs', x.impl, f.procs);
       });
     });
   }
@@ -626,7 +676,7 @@ class Bench {
     net: number,
   ): Promise<void> {
     this.log(
-      `== profile ${p.name}: keepalive ${p.keepalive} deadtime ${p.deadtime} | VRRPv${p.vrrpVersion} advert_int ${p.advertInt}`,
+      `== profile ${this.key(p)}: keepalive ${p.keepalive} deadtime ${p.deadtime} | VRRPv${p.vrrpVersion} advert_int ${p.advertInt}`,
     );
     const pairs: Pair[] = [];
     for (const [i, impl] of [...impls, 'floor' as const].entries()) {
@@ -644,7 +694,7 @@ class Bench {
         if (existsSync(out)) this.log(readFileSync(out, 'utf8').split('\n').slice(-15).join('\n'));
       }
     }
-    const ok = live.filter((x) => !this.results.notes[p.name]?.[x.impl]);
+    const ok = live.filter((x) => !this.results.notes[this.key(p)]?.[x.impl]);
     this.log(`  idle window ${idleS} s (all pairs and the floor at once)`);
     await this.idle([...ok, pairs.at(-1)!], p, idleS);
     for (let r = 0; r < runs; r++) {
@@ -673,9 +723,9 @@ const fmt = (v: number): string =>
 export function formatTable(r: Results): string {
   const out: string[] = [];
   for (const [profile, byMetric] of Object.entries(r.samples)) {
-    const p = PROFILES[profile as Profile['name']];
+    const p = PROFILES[profile.split('/')[0] as Profile['name']];
     out.push(
-      `profile ${profile}: tsbeat/heartbeat keepalive ${p?.keepalive} deadtime ${p?.deadtime}, keepalived VRRPv${p?.vrrpVersion} advert_int ${p?.advertInt}`,
+      `profile ${profile}${profile.includes('/') ? ' per pair, times to the last VIP configured' : ''}: tsbeat/heartbeat keepalive ${p?.keepalive} deadtime ${p?.deadtime}, keepalived VRRPv${p?.vrrpVersion} advert_int ${p?.advertInt}`,
     );
     const cols: Column[] = ['tsbeat', 'heartbeat', 'keepalived', 'floor'];
     out.push(`  ${'min / median / max'.padEnd(50)} ${cols.map((c) => c.padStart(22)).join('')}`);
@@ -709,6 +759,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     profile?: string[];
     only?: string[];
     kinds?: string[];
+    vips?: string[];
     json?: string;
     help?: boolean;
   };
@@ -721,6 +772,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
         profile: { type: 'string', multiple: true },
         only: { type: 'string', multiple: true },
         kinds: { type: 'string', multiple: true },
+        vips: { type: 'string', multiple: true },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -754,6 +806,12 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   let impls = (o.only ?? [...IMPLS]) as ImplName[];
   if (impls.some((i) => !IMPLS.includes(i))) {
     process.stderr.write(`bench failover: --only is tsbeat, heartbeat or keepalived\n\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const vipCounts = (o.vips ?? ['1']).map(Number);
+  if (vipCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 150)) {
+    process.stderr.write(`bench failover: --vips takes an integer 1-150\n\n${USAGE}`);
     process.exitCode = 2;
     return;
   }
@@ -791,6 +849,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     profiles: profiles.map((p) => p!.name),
     implementations: impls,
     kinds,
+    vipsPerPair: vipCounts,
   };
   const bench = new Bench(meta, (s) => process.stdout.write(`${s}\n`));
   process.stdout.write(`failover: namespaces ${bench.lab.prefix}-*, files in ${bench.lab.root}\n`);
@@ -801,7 +860,11 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    for (const [i, p] of profiles.entries()) await bench.profile(p!, impls, kinds, runs, idleS, i);
+    let net = 0;
+    for (const n of vipCounts) {
+      bench.vipCount = n;
+      for (const p of profiles) await bench.profile(p!, impls, kinds, runs, idleS, net++);
+    }
   } finally {
     bench.destroy();
     process.off('SIGINT', stop);
