@@ -705,6 +705,19 @@ class Bench {
         }
       }
     }
+    // What each daemon said about the timing it was given (heartbeat warns rather than refuses).
+    for (const x of live) {
+      const said = new Set<string>();
+      for (const m of x.nodes) {
+        const log = join(m.dir, 'ha-log');
+        const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+        for (const line of text.split('\n')) {
+          if (/(WARN|ERROR|CRIT)/.test(line) && /(deadtime|keepalive|warntime|initdead)/.test(line))
+            said.add(line.replace(/^.*?(WARN|ERROR|CRIT)/, '$1'));
+        }
+      }
+      for (const line of said) this.note(this.key(p), x.impl, `said: ${line}`);
+    }
     for (const x of pairs) for (const mon of x.monitors) mon.stop();
     for (const x of pairs) for (const m of x.nodes) m.halt();
   }
