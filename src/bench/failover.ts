@@ -43,6 +43,7 @@ export const USAGE = `usage: npm run bench -- failover [--runs N] [--idle SECOND
   --vips N        virtual IPs per pair, in one group / one VRRP instance (default 1; repeat
                   for a scale run, e.g. --vips 1 --vips 10 --vips 100)
   --json FILE     also write every sample as JSON
+  --from-json F   print the table and targets of an earlier run's JSON, run nothing
 Needs root, iproute2, util-linux, perl; heartbeat (apt heartbeat) and keepalived (apt
 keepalived) for their columns: a missing one is reported and left out.
 `;
@@ -760,6 +761,63 @@ export function formatTable(r: Results): string {
   return out.join('\n');
 }
 
+/**
+ * Issue 15's targets, checked against this run's own figures (peers and floor measured in the
+ * same run). A target whose figures this run did not produce is reported as such.
+ */
+export function checkTargets(r: Results): string {
+  const med = (profile: string, metric: Metric, col: Column): number | undefined =>
+    stats(r.samples[profile]?.[metric]?.[col] ?? [])?.median;
+  const max = (profile: string, metric: Metric, col: Column): number | undefined =>
+    stats(r.samples[profile]?.[metric]?.[col] ?? [])?.max;
+  const lines: string[] = [];
+  const check = (what: string, value: number | undefined, limit: number | undefined, unit: string): void => {
+    if (value === undefined || limit === undefined) {
+      lines.push(`  ${'n/a'.padEnd(7)} ${what} (not measured in this run)`);
+      return;
+    }
+    lines.push(
+      `  ${(value <= limit ? 'met' : 'NOT met').padEnd(7)} ${what}: ${fmt(value)} ${unit} (limit ${fmt(limit)} ${unit})`,
+    );
+  };
+  const scale = (x: number | undefined, f: number): number | undefined =>
+    x === undefined ? undefined : x * f;
+  check('verdict -> VIP, median, 100ms', med('100ms', 'verdict', 'tsbeat'), 1, 'ms');
+  check('verdict -> VIP, max, 100ms', max('100ms', 'verdict', 'tsbeat'), 5, 'ms');
+  check('verdict -> VIP, median, 1s', med('1s', 'verdict', 'tsbeat'), 1, 'ms');
+  check('verdict -> VIP, max, 1s', max('1s', 'verdict', 'tsbeat'), 5, 'ms');
+  check(
+    'crash failover at 100ms, median <= 0.8 x keepalived',
+    med('100ms', 'crash', 'tsbeat'),
+    scale(med('100ms', 'crash', 'keepalived'), 0.8),
+    'ms',
+  );
+  for (const prof of ['1s', '100ms']) {
+    check(`graceful handover, median, ${prof}`, med(prof, 'graceful', 'tsbeat'), 20, 'ms');
+    check(`hb_standby, median, ${prof}`, med(prof, 'standby', 'tsbeat'), 50, 'ms');
+    check(
+      `RSS of daemon + helpers <= 1.15 x floor, median, ${prof}`,
+      med(prof, 'rss', 'tsbeat'),
+      scale(med(prof, 'rss', 'floor'), 1.15),
+      'MB',
+    );
+  }
+  check(
+    'idle CPU at 100ms <= 1.5 x floor, median',
+    med('100ms', 'cpu', 'tsbeat'),
+    scale(med('100ms', 'cpu', 'floor'), 1.5),
+    'ms/min',
+  );
+  check('idle CPU at 1s, median', med('1s', 'cpu', 'tsbeat'), 30, 'ms/min');
+  for (const prof of ['1s', '100ms']) {
+    const key = `${prof}/100 VIPs`;
+    if (r.samples[key])
+      check(`100 VIPs: verdict -> last VIP, median, ${prof}`, med(key, 'verdict', 'tsbeat'), 50, 'ms');
+  }
+  lines.push('  (not evaluated here: "no bimodality", and the load runs of issue 15 item 4)');
+  return `targets of issue 15, this run:\n${lines.join('\n')}\n`;
+}
+
 function versionOf(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
   return `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n')[0]?.trim() ?? '';
@@ -774,6 +832,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     kinds?: string[];
     vips?: string[];
     json?: string;
+    'from-json'?: string;
     help?: boolean;
   };
   try {
@@ -786,6 +845,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
         only: { type: 'string', multiple: true },
         kinds: { type: 'string', multiple: true },
         vips: { type: 'string', multiple: true },
+        'from-json': { type: 'string' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -799,6 +859,20 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   }
   if (o.help) {
     process.stdout.write(USAGE);
+    return;
+  }
+  if (o['from-json'] !== undefined) {
+    let r: Results;
+    try {
+      r = JSON.parse(readFileSync(o['from-json'], 'utf8')) as Results;
+    } catch (e) {
+      process.stderr.write(`bench failover: --from-json ${o['from-json']}: ${(e as Error).message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stdout.write(`failover results of ${JSON.stringify(r.meta)}\n`);
+    process.stdout.write(formatTable(r));
+    process.stdout.write(checkTargets(r));
     return;
   }
   const runs = Number(o.runs ?? '5');
@@ -892,6 +966,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
       .join(' ')})\n`,
   );
   process.stdout.write(formatTable(bench.results));
+  process.stdout.write(checkTargets(bench.results));
   if (o.json) {
     writeFileSync(o.json, `${JSON.stringify(bench.results, null, 2)}\n`);
     process.stdout.write(`failover: samples written to ${o.json}\n`);
