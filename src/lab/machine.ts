@@ -242,19 +242,24 @@ export class Machine {
   }
 
   /**
-   * The machine "crashes": SIGKILL of every process of the node, then of its init. Each process
-   * is signalled directly: killing only the init would leave the others running until the
-   * dying init's kernel path has got round to them, which on a loaded machine is long enough
-   * for one more heartbeat. Returns the wall-clock time (µs) just before the first signal.
+   * The machine "crashes": every process of the node is frozen (SIGSTOP), then killed
+   * (SIGKILL), then its init. Frozen first, because a daemon's helpers may ask to be told of
+   * their parent's death (keepalived's VRRP child gets SIGTERM through PR_SET_PDEATHSIG and
+   * then sends its priority-0 "I am leaving" advert, which turns a crash into a handover); and
+   * each one directly, because killing only the init leaves the others running until the dying
+   * init's kernel path gets round to them. Returns the wall-clock time (µs) just before the
+   * first SIGSTOP: from then on no process of the node runs.
    */
   crash(): number {
     const pids = this.pids();
     const t = wallMicros();
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
+    for (const sig of ['SIGSTOP', 'SIGKILL'] as const) {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, sig);
+        } catch {
+          // gone
+        }
       }
     }
     if (this.up) process.kill(this.initPid, 'SIGKILL');
