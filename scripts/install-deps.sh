@@ -27,6 +27,9 @@ apt-get install -y --no-install-recommends systemd logrotate dpkg zstd
 # The reference LVS director the director's command stream and bench are compared with (its
 # service is never started: policy-rc.d above).
 apt-get install -y --no-install-recommends ldirectord
+# keepalived: the VRRP peer `npm run bench -- failover` measures tsbeat against. The bench runs
+# the binary itself inside namespaces; its service is never started (policy-rc.d above).
+apt-get install -y --no-install-recommends keepalived
 # The project's qemu VM (scripts/vm-run) for what this host's kernel lacks (IPVS, DRBD 8.4,
 # netem): qemu with software emulation, and the tools copied into the guest.
 apt-get install -y --no-install-recommends \

@@ -7,12 +7,20 @@ const BENCHES: Record<string, () => Promise<{ run: (argv?: readonly string[]) =>
   director: () => import('./director.js'),
   log: () => import('./log.js'),
   fuzz: () => import('./fuzz.js'),
+  failover: () => import('./failover.js'),
 };
+/** Long or robustness-only benchmarks: run only when named. */
+const ONLY_WHEN_NAMED = new Set(['fuzz', 'failover']);
 
 async function main(): Promise<void> {
-  const names = process.argv.slice(2);
-  // fuzz is long (10^6 inputs) and checks robustness, not speed: only when named.
-  const selected = names.length > 0 ? names : Object.keys(BENCHES).filter((n) => n !== 'fuzz');
+  // Benchmark names come first; from the first option on, the arguments belong to the benchmarks
+  // (e.g. `failover --runs 3 --json out.json`).
+  const all = process.argv.slice(2);
+  const firstOption = all.findIndex((a) => a.startsWith('-'));
+  const names = firstOption < 0 ? all : all.slice(0, firstOption);
+  const options = firstOption < 0 ? [] : all.slice(firstOption);
+  // fuzz is long (10^6 inputs) and checks robustness, failover takes minutes: only when named.
+  const selected = names.length > 0 ? names : Object.keys(BENCHES).filter((n) => !ONLY_WHEN_NAMED.has(n));
   for (const name of selected) {
     if (/^\d+$/.test(name)) continue; // a benchmark's own argument (director sizes)
     const load = BENCHES[name];
@@ -22,7 +30,9 @@ async function main(): Promise<void> {
       return;
     }
     process.stdout.write(`== ${name}\n`);
-    await (await load()).run();
+    const bench = await load();
+    // Without options a benchmark keeps its own defaults (director reads its sizes itself).
+    await (options.length > 0 ? bench.run(options) : bench.run());
   }
 }
 
