@@ -225,7 +225,7 @@ describe('agents and crmsh', () => {
         checked.push(`${p.provider}:${p.type}`);
       }
     }
-    expect(new Set(checked).size).toBe(12);
+    expect(new Set(checked).size).toBe(13);
   });
 
   it('crmsh loads the crmsh rendering into the same configuration as the XML one', () => {
@@ -257,7 +257,7 @@ describe('agents and crmsh', () => {
     const fromXml = readFileSync(join(out, 'cib.xml'), 'utf8');
     for (const tag of ['primitive', 'group', 'clone', 'rsc_location', 'rsc_colocation', 'rsc_order'])
       expect(ids(fromCrm, tag), tag).toEqual(ids(fromXml, tag));
-    expect(ids(fromXml, 'primitive').length).toBe(21);
+    expect(ids(fromXml, 'primitive').length).toBe(23);
     const verify = run('crm_verify', ['--xml-file', cib, '-V']);
     expect(verify.out).not.toMatch(/\berror\b/i);
   });
