@@ -228,7 +228,7 @@ describe('drbddisk against the fake drbdadm (STAND-IN for drbdadm)', () => {
     expect(calls(dir, 'primary')).toBe(6);
     expect(ms).toBeGreaterThanOrEqual(5000);
     expect(r.stderr).toContain('Multiple primaries not allowed by config');
-  }, 30_000);
+  }, 120_000);
 
   it('a promotion refused 5 times succeeds on the 6th attempt', async () => {
     const { dir, env } = fresh();
@@ -236,7 +236,7 @@ describe('drbddisk against the fake drbdadm (STAND-IN for drbdadm)', () => {
     const r = await hb(drbddisk, ['r0'], 'start', env);
     expect(r.rc).toBe(0);
     expect(calls(dir, 'primary')).toBe(6);
-  }, 30_000);
+  }, 120_000);
 
   it('a refused demotion is tried 3 times, then stop exits 1 (no pretending)', async () => {
     const { dir, env } = fresh();
@@ -248,7 +248,7 @@ describe('drbddisk against the fake drbdadm (STAND-IN for drbdadm)', () => {
     expect(calls(dir, 'secondary')).toBe(3);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
     expect((await hb(drbddisk, ['r0'], 'status', env)).stdout).toBe('running (Primary)\n');
-  }, 30_000);
+  }, 120_000);
 
   it('an unreadable role falls back to /proc/drbd, and an unknown role is "may be running" with 4', async () => {
     const { dir, env } = fresh();
@@ -276,7 +276,7 @@ describe('drbddisk against the fake drbdadm (STAND-IN for drbdadm)', () => {
     expect((await ocf(drbddisk, 'start', missing)).rc).toBe(5);
     expect((await ocf(drbddisk, 'stop', missing)).rc).toBe(0);
     expect((await ocf(drbddisk, 'monitor', missing)).rc).toBe(7);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('MailTo against the fake mailer (STAND-IN for mail)', () => {
