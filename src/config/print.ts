@@ -8,7 +8,8 @@ import { formatMs, parseBoolean } from './values.js';
 /** Directives that must precede `pacemaker`/`crm` to be accepted. */
 const BEFORE_PACEMAKER = ['crm_daemon_dir', 'crmd_spawns_pengine'];
 
-function mediumLine(m: MediumConfig): string {
+/** A medium as its ha.cf line. */
+export function mediumLine(m: MediumConfig): string {
   switch (m.kind) {
     case 'bcast':
       return `bcast ${m.dev}`;

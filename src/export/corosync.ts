@@ -3,6 +3,7 @@
 // report line of every ha.cf directive, with the replacement of what has none.
 
 import type { MediumConfig } from '../config/model.js';
+import { mediumLine } from '../config/print.js';
 import type { ExportInput, ReportEntry, ReportStatus } from './model.js';
 
 /** Corosync's consensus timeout defaults to 1.2 x token; a node is gone after token + consensus. */
@@ -70,22 +71,6 @@ const REPORTED_ELSEWHERE = new Set([
   'failfast',
   'auto_failback',
 ]);
-
-function mediumText(m: MediumConfig): string {
-  switch (m.kind) {
-    case 'bcast':
-      return `bcast ${m.dev}`;
-    case 'mcast':
-      return `mcast ${m.dev} ${m.group} ${m.port} ${m.ttl} ${m.loop ? 1 : 0}`;
-    case 'mcast6':
-      return `mcast6 ${m.dev} ${m.group} ${m.port} ${m.hops} ${m.loop ? 1 : 0}`;
-    case 'ucast':
-    case 'ucast6':
-      return `${m.kind} ${m.dev} ${m.peer}`;
-    case 'serial':
-      return `serial ${m.device}`;
-  }
-}
 
 /** What a directive without a Pacemaker/Corosync counterpart of its own becomes. */
 export function directiveEntry(
@@ -178,7 +163,7 @@ export function exportCorosync(input: ExportInput): CorosyncExport {
       report.push({
         file: input.haCfFile,
         line,
-        item: mediumText(m),
+        item: mediumLine(m),
         status: 'decide',
         became:
           'no equivalent: Corosync runs over IP only; add a second network link on its own cable or switch (knet uses up to 8), or a quorum device (corosync-qdevice)',
@@ -209,19 +194,19 @@ export function exportCorosync(input: ExportInput): CorosyncExport {
       linkOf.set(c.dev, links.length);
       links.push({
         number: links.length,
-        from: c.media.map(({ m }) => mediumText(m)).join(', '),
+        from: c.media.map(({ m }) => mediumLine(m)).join(', '),
         addrs: c.addrs!,
       });
     }
   } else if (candidates.length > 0 && nodes.length > 0) {
     const c = candidates[0]!;
     linkOf.set(c.dev, 0);
-    links.push({ number: 0, from: c.media.map(({ m }) => mediumText(m)).join(', '), addrs: nodes });
+    links.push({ number: 0, from: c.media.map(({ m }) => mediumLine(m)).join(', '), addrs: nodes });
   }
   for (const c of candidates) {
     const n = linkOf.get(c.dev);
     for (const { m, line } of c.media) {
-      const where = { file: input.haCfFile, line, item: mediumText(m) };
+      const where = { file: input.haCfFile, line, item: mediumLine(m) };
       if (n === undefined) {
         report.push({
           ...where,
