@@ -11,7 +11,9 @@
  * with permission-denied, naming control.sock); root may always connect (file permissions do not bind root,
  * as SO_PEERCRED checks would not either when root is listed).
  */
-import { statSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authkeys,
@@ -28,6 +30,13 @@ let a: HarnessNode;
 let b: HarnessNode;
 
 const TSBEAT = `${process.cwd()}/dist/cli/tsbeat.js`;
+// The unprivileged users run a world-readable copy of dist: a checkout under /root or a
+// mktemp -d (both 0700) is out of their reach. `tsbeat signon` needs no node_modules.
+const copy = mkdtempSync(join(tmpdir(), 'tsbeat-apiauth-dist-'));
+cpSync(`${process.cwd()}/dist`, join(copy, 'dist'), { recursive: true });
+writeFileSync(join(copy, 'package.json'), '{ "type": "module" }\n');
+chmodSync(copy, 0o755);
+const TSBEAT_COPY = join(copy, 'dist', 'cli', 'tsbeat.js');
 const env = (n: HarnessNode) => ({ TSBEAT_STATEDIR: `${n.dir}/tsbeat-state`, TSBEAT_RUNDIR: '/run/tsbeat' });
 const clStatus = (n: HarnessNode, args: readonly string[]) =>
   n.exec([process.execPath, `${process.cwd()}/dist/cli/cl_status.js`, ...args], {
@@ -37,7 +46,7 @@ const clStatus = (n: HarnessNode, args: readonly string[]) =>
 const AS_DAEMON = ['setpriv', '--reuid=1', '--regid=1', '--clear-groups'];
 const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
 const signon = (n: HarnessNode, who: readonly string[], client: string, program: readonly string[]) =>
-  n.exec([...who, process.execPath, TSBEAT, 'signon', client, '--', ...program], {
+  n.exec([...who, process.execPath, TSBEAT_COPY, 'signon', client, '--', ...program], {
     env: env(n),
     timeoutMs: 60_000,
   });
@@ -64,6 +73,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.destroy();
+  rmSync(copy, { recursive: true, force: true });
 });
 
 describe('apiauth client sockets', () => {
@@ -85,7 +95,7 @@ describe('apiauth client sockets', () => {
   it('the listed user signs on; clientstatus is online on both nodes while its program runs', async () => {
     expect((await clStatus(a, ['clientstatus', 'node1', 'tsbtest'])).stdout).toBe('offline\n');
     const held = a.exec(
-      [...AS_DAEMON, process.execPath, TSBEAT, 'signon', 'tsbtest', '--', '/bin/sleep', '6'],
+      [...AS_DAEMON, process.execPath, TSBEAT_COPY, 'signon', 'tsbtest', '--', '/bin/sleep', '6'],
       {
         env: env(a),
         timeoutMs: 60_000,
