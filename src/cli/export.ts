@@ -15,7 +15,13 @@ import { validateCrossFile } from '../config/validate.js';
 import type { ExportInput, OcfProvider, ReportEntry, ServiceClass } from '../export/model.js';
 import { exportPacemaker } from '../export/pacemaker.js';
 import { renderCib, renderCrmsh, renderPcs } from '../export/render.js';
-import { type Diagnostic, formatDiagnostic, hasErrors, sortDiagnostics } from '../lib/diagnostic.js';
+import {
+  compareCodeUnits,
+  type Diagnostic,
+  formatDiagnostic,
+  hasErrors,
+  sortDiagnostics,
+} from '../lib/diagnostic.js';
 import { printable, quoted } from '../lib/printable.js';
 
 export const EXPORT_USAGE = `usage: tsbeat export pacemaker [-c DIR] [--out DIR] [--format xml|crmsh|pcs]
@@ -182,7 +188,7 @@ export function formatReport(entries: readonly ReportEntry[]): string {
   // By file, then line: the report reads top-down like the files it describes.
   const sorted = entries
     .map((e, i) => ({ e, i }))
-    .sort((a, b) => a.e.file.localeCompare(b.e.file) || (a.e.line ?? 0) - (b.e.line ?? 0) || a.i - b.i)
+    .sort((a, b) => compareCodeUnits(a.e.file, b.e.file) || (a.e.line ?? 0) - (b.e.line ?? 0) || a.i - b.i)
     .map(({ e }) => e);
   return sorted
     .map(

@@ -3,6 +3,7 @@
 // shutdown, and the failure policy (an internal error fails the node over, see failOver()).
 
 import { createHash } from 'node:crypto';
+import { open, read } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import inspector from 'node:inspector';
 import { hostname } from 'node:os';
@@ -28,7 +29,7 @@ import { FAULT_ENV, parseFaultHooks } from '../lib/fault-hooks.js';
 import { seededRandom } from '../lib/random.js';
 import { RejectedInput } from '../lib/rejected.js';
 import { type Medium, MediumOpenError } from '../media/index.js';
-import { type MetricsServer, startMetricsServer } from '../metrics/server.js';
+import type { MetricsServer } from '../metrics/server.js';
 import { type Fencer, HaNode, type HaNodeResources } from '../node/ha-node.js';
 import { logMediumEvent } from '../node/words.js';
 import { readConfigDigest } from '../observe/config-digest.js';
@@ -357,6 +358,8 @@ export class Daemon {
     if (listen) {
       // A metrics port that cannot be opened costs the operator graphs, never the cluster.
       try {
+        // Imported only when asked for: node:http costs a daemon without metrics ~1 MB of RSS.
+        const { startMetricsServer } = await import('../metrics/server.js');
         this.metrics = await startMetricsServer(listen, observer.registry);
         log.info(`metrics: OpenMetrics on http://${this.metrics.address}/metrics`);
       } catch (e) {
@@ -790,27 +793,34 @@ async function readAuthkeys(file: string): Promise<Keyring | string> {
 
 /**
  * The `ld` field (informational): /proc/loadavg, refreshed asynchronously at most once a
- * second, so building a heartbeat never waits for a file read.
+ * second, so building a heartbeat never waits for a file read. The file stays open and is
+ * re-read at offset 0 (procfs renders it afresh): one thread-pool job a second instead of the
+ * four (open, fstat, read, close) of a readFile.
  */
 function loadavgReader(clock: Clock): () => string {
   let cached = 'n/a';
   let at = Number.NEGATIVE_INFINITY;
   let reading = false;
+  let fd: number | undefined;
+  const buf = Buffer.alloc(128);
+  const done = (text: string): void => {
+    cached = text;
+    reading = false;
+  };
+  const readAt0 = (f: number): void =>
+    read(f, buf, 0, buf.length, 0, (err, n) => done(err ? 'n/a' : buf.toString('latin1', 0, n).trim()));
   return () => {
     const now = clock.monotonicMs();
     if (!reading && now - at >= 1000) {
       at = now;
       reading = true;
-      readFile('/proc/loadavg', 'latin1').then(
-        (text) => {
-          cached = text.trim();
-          reading = false;
-        },
-        () => {
-          cached = 'n/a';
-          reading = false;
-        },
-      );
+      if (fd !== undefined) readAt0(fd);
+      else
+        open('/proc/loadavg', 'r', (err, f) => {
+          if (err) return done('n/a');
+          fd = f;
+          readAt0(f);
+        });
     }
     return cached;
   };

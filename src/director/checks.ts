@@ -4,8 +4,6 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import type { CheckOutcome } from './core.js';
 import type { RealServer, VirtualService } from './model.js';
@@ -108,13 +106,15 @@ export async function checkHttp(c: HttpCheck): Promise<CheckOutcome> {
   return { ok: false, reason: `${c.url.href}: more than ${MAX_REDIRECTS} redirects`, latencyMs: elapsed(t0) };
 }
 
-function httpOnce(
+async function httpOnce(
   url: URL,
   c: HttpCheck,
   signal: AbortSignal,
 ): Promise<{ status: number; location?: string; body: Buffer } | { error: string }> {
+  // Loaded on first use: this file is part of the cluster daemon (through the ldirectord
+  // agent), which never checks a real server itself; http and https cost it ~2 MB of RSS.
+  const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
-    const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(
       url,
       {

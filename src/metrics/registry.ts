@@ -3,6 +3,7 @@
 // for) and the classic text format 0.0.4 (what `promtool check metrics` and curl get).
 // No I/O; src/metrics/server.ts serves it.
 
+import { compareCodeUnits } from '../lib/diagnostic.js';
 export type Labels = Readonly<Record<string, string>>;
 
 type Kind = 'counter' | 'gauge' | 'histogram';
@@ -24,7 +25,7 @@ export const DURATION_BUCKETS_S = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 function key(labels: Labels): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => compareCodeUnits(a, b)));
 }
 
 function escapeLabel(v: string): string {
