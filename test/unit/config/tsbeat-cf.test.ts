@@ -5,9 +5,11 @@
  * directives; the optional file (absent is fine); the deprecated `env TSBEAT_*` lines of
  * ha.cf still work with a warning at their ha.cf line, and are ignored with a warning when
  * tsbeat.cf sets the same thing; a preferred survivor must be a node; and `tsbeat check`
- * shows these diagnostics and exits 1 on an error. The parsers run on real files in a temp dir.
+ * shows these diagnostics and exits 1 on an error; the shipped example etc/ha.d/tsbeat.cf names
+ * every directive, commented out at a value that, uncommented, changes no setting (loaded with
+ * the lvs-dr example). The parsers run on real files in a temp dir.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -183,5 +185,42 @@ describe('tsbeat(8) documents tsbeat.cf', () => {
     const section = page.slice(start, page.indexOf('\n.SH', start + 5));
     const tags = [...section.matchAll(/^\.TP\n\.B[IR]? ([a-z_]+)/gm)].map((m) => m[1]);
     expect(tags).toEqual([...TSBEAT_CF_DIRECTIVES]);
+  });
+});
+
+describe('the example etc/ha.d/tsbeat.cf', () => {
+  const example = readFileSync(new URL('../../../etc/ha.d/tsbeat.cf', import.meta.url), 'utf8');
+  // Lines such as "#fence_delay 5": a directive commented out, with its value.
+  const commented = [...example.matchAll(/^#([a-z_]+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const);
+
+  /** The settings loaded from a copy of the lvs-dr example, with `tsbeatCf` as its tsbeat.cf. */
+  async function settingsWith(tsbeatCf: string | undefined) {
+    const dir = join(tmp, `example-${n++}`);
+    cpSync(new URL('../../../etc/ha.d/lvs-dr', import.meta.url), dir, { recursive: true });
+    chmodSync(join(dir, 'authkeys'), 0o600);
+    if (tsbeatCf !== undefined) writeFileSync(join(dir, 'tsbeat.cf'), tsbeatCf);
+    const r = await loadConfig({ dir, host: null, localNode: 'node1', runningUid: 0 });
+    return { diagnostics: lines(r), settings: r.config?.tsbeat };
+  }
+
+  it('as shipped sets nothing and reports nothing', async () => {
+    expect(parseTsbeatCf(example, 'tsbeat.cf')).toEqual({
+      tsbeatCf: {},
+      source: { directives: {} },
+      diagnostics: [],
+    });
+  });
+
+  it('has every directive commented out, once each, in the parser order', () => {
+    expect(commented.map(([name]) => name)).toEqual([...TSBEAT_CF_DIRECTIVES]);
+  });
+
+  it('each commented value is the default: uncommented, every line gives what no file gives', async () => {
+    const none = await settingsWith(undefined);
+    expect(none.diagnostics.filter((l) => / error: /.test(l))).toEqual([]);
+    expect(none.settings).toBeDefined();
+    const all = await settingsWith(example.replace(/^#([a-z_]+ \S+)$/gm, '$1'));
+    expect(all.diagnostics).toEqual(none.diagnostics);
+    expect(all.settings).toEqual(none.settings);
   });
 });

@@ -6,7 +6,8 @@
  * standard sections (NAME in "name \- summary" form, SYNOPSIS, DESCRIPTION, SEE
  * ALSO, which names the other pages). Against the code it proves that ha.cf(5) has a
  * tagged entry for every directive the parser accepts (KNOWN_DIRECTIVES) and no entry for
- * a directive that does not exist, and that tsbeat(8) documents every option of `tsbeat
+ * a directive that does not exist, that tsbeat.cf(5) does the same for TSBEAT_CF_DIRECTIVES
+ * (in the parser's order) and that its example parses without a diagnostic, and that tsbeat(8) documents every option of `tsbeat
  * check` (long and short form together, as CHECK_USAGE pairs them) and of `tsbeat wire
  * decode` and `tsbeat export pacemaker`, and no option that none of the commands has. It needs man-db and groff-base
  * (scripts/install-deps.sh installs them).
@@ -24,6 +25,7 @@ import { FENCE_USAGE } from '../../../src/cli/fence.js';
 import { INSTALL_AGENTS_USAGE } from '../../../src/cli/install-agents.js';
 import { WIRE_USAGE } from '../../../src/cli/wire.js';
 import { KNOWN_DIRECTIVES } from '../../../src/config/hacf.js';
+import { parseTsbeatCf, TSBEAT_CF_DIRECTIVES } from '../../../src/config/tsbeat-cf.js';
 
 const MAN_DIR = fileURLToPath(new URL('../../../man/', import.meta.url));
 const PAGES = readdirSync(MAN_DIR)
@@ -103,6 +105,7 @@ describe('man pages', () => {
       'hb_standby.1',
       'hb_takeover.1',
       'tsbeat.8',
+      'tsbeat.cf.5',
     ]);
   });
 
@@ -189,6 +192,24 @@ describe('ha.cf(5) and the parser agree', () => {
     const text = source('ha.cf.5');
     expect(text).toMatch(/^\.B udp$/m);
     expect(text).toMatch(/^\.B normalpoll$/m);
+  });
+});
+
+describe('tsbeat.cf(5) and the parser agree', () => {
+  const text = source('tsbeat.cf.5');
+  const tags = outerTags(sectionLines(text, 'DIRECTIVES')).map((l) => plain(l).split(/\s/)[0]!);
+
+  it("documents every directive in an entry of its own, in the parser's order, and no other", () => {
+    expect(TSBEAT_CF_DIRECTIVES.length).toBeGreaterThan(5);
+    expect(tags).toEqual([...TSBEAT_CF_DIRECTIVES]);
+  });
+
+  it('has an example that the parser reads without a diagnostic', () => {
+    const example = sectionLines(text, 'EXAMPLE');
+    const body = example.slice(example.indexOf('.EX') + 1, example.indexOf('.EE'));
+    const r = parseTsbeatCf(body.join('\n').replace(/\\-/g, '-'), 'tsbeat.cf');
+    expect(r.diagnostics).toEqual([]);
+    expect(Object.keys(r.tsbeatCf).length).toBeGreaterThan(3);
   });
 });
 
