@@ -68,6 +68,15 @@ export function checkConnect(ip: string, port: number, timeoutMs: number): Promi
   });
 }
 
+/**
+ * ldirectord's `$text =~ /$receive/`. Without /m, Perl's `$` also matches before a final newline
+ * and JavaScript's only at the very end, so ldirectord finds receive "OK$" in a body "OK\n":
+ * the text without that newline is tried too.
+ */
+export function perlMatch(re: RegExp, text: string): boolean {
+  return re.test(text) || (text.endsWith('\n') && re.test(text.slice(0, -1)));
+}
+
 interface HttpCheck {
   readonly url: URL;
   readonly method: 'GET' | 'HEAD';
@@ -95,7 +104,7 @@ export async function checkHttp(c: HttpCheck): Promise<CheckOutcome> {
     const latencyMs = elapsed(t0);
     if (r.status < 200 || r.status > 299)
       return { ok: false, reason: `${url.href}: HTTP ${r.status}`, latencyMs };
-    if (c.receive !== '' && !new RegExp(c.receive).test(r.body.toString('latin1'))) {
+    if (c.receive !== '' && !perlMatch(new RegExp(c.receive), r.body.toString('latin1'))) {
       return { ok: false, reason: `${url.href}: body does not match receive "${c.receive}"`, latencyMs };
     }
     if (c.digest !== undefined) {
@@ -154,7 +163,11 @@ function httpOnce(
   });
 }
 
-/** simpletcp: send the request text, up iff a reply line matches `receive`. */
+/**
+ * simpletcp, as ldirectord's check_simpletcp: send the request text (`\n` written in the file is
+ * a newline), shut down the sending side, then up iff a reply line (with its newline, as Perl's
+ * `<$sock>` reads it; the last one at the close even without) matches `receive`.
+ */
 export function checkSimpleTcp(
   ip: string,
   port: number,
@@ -167,7 +180,8 @@ export function checkSimpleTcp(
   const re = new RegExp(receive);
   return new Promise((resolve) => {
     const sock = net.connect({ host: ip, port });
-    let buf = '';
+    let partial = '';
+    let received = 0;
     const done = (ok: boolean, reason: string): void => {
       clearTimeout(timer);
       sock.destroy();
@@ -177,13 +191,21 @@ export function checkSimpleTcp(
       () => done(false, `simpletcp ${ip}:${port}: no matching line within ${timeoutMs} ms`),
       timeoutMs,
     );
-    sock.once('connect', () => sock.write(payload));
+    sock.once('connect', () => sock.end(payload));
     sock.on('data', (b: Buffer) => {
-      buf += b.toString('latin1');
-      if (buf.length > MAX_BODY_BYTES) return done(false, `simpletcp ${ip}:${port}: reply too long`);
-      if (buf.split('\n').some((line) => re.test(line))) done(true, `simpletcp ${ip}:${port}: matched`);
+      received += b.length;
+      if (received > MAX_BODY_BYTES) return done(false, `simpletcp ${ip}:${port}: reply too long`);
+      partial += b.toString('latin1');
+      for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
+        const line = partial.slice(0, nl + 1);
+        partial = partial.slice(nl + 1);
+        if (perlMatch(re, line)) return done(true, `simpletcp ${ip}:${port}: matched`);
+      }
     });
-    sock.once('end', () => done(false, `simpletcp ${ip}:${port}: closed without a matching line`));
+    sock.once('end', () => {
+      if (partial !== '' && perlMatch(re, partial)) return done(true, `simpletcp ${ip}:${port}: matched`);
+      done(false, `simpletcp ${ip}:${port}: closed without a matching line`);
+    });
     sock.once('error', (e: NodeJS.ErrnoException) =>
       done(false, `simpletcp ${ip}:${port}: ${e.code ?? e.message}`),
     );
