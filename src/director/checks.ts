@@ -80,7 +80,10 @@ export function perlMatch(re: RegExp, text: string): boolean {
 interface HttpCheck {
   readonly url: URL;
   readonly method: 'GET' | 'HEAD';
-  readonly host: string;
+  /** The Host header; undefined = the URL's host (ldirectord's http_proxy sets none). */
+  readonly host?: string;
+  /** http_proxy: http URLs are requested through this real server as a proxy. */
+  readonly proxy?: { readonly host: string; readonly port: number };
   readonly receive: string;
   readonly digest?: string;
   readonly timeoutMs: number;
@@ -124,11 +127,15 @@ function httpOnce(
 ): Promise<{ status: number; location?: string; body: Buffer } | { error: string }> {
   return new Promise((resolve) => {
     const mod = url.protocol === 'https:' ? https : http;
+    // Through a proxy (only for http: URLs, as LWP's `proxy("http", ...)`), the request line
+    // carries the absolute URL and the connection goes to the proxy.
+    const proxy = url.protocol === 'http:' ? c.proxy : undefined;
     const req = mod.request(
-      url,
+      proxy !== undefined ? new URL(`http://${proxy.host}:${proxy.port}/`) : url,
       {
+        ...(proxy !== undefined ? { path: url.href } : {}),
         method: c.method,
-        headers: { Host: c.host, 'User-Agent': 'tsbeat-director', Connection: 'close' },
+        headers: { Host: c.host ?? url.host, 'User-Agent': 'tsbeat-director', Connection: 'close' },
         agent: false,
         signal,
         ...(url.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
@@ -309,13 +316,17 @@ export async function runCheck(v: VirtualService, r: RealServer, kind: CheckKind
           case 'https':
           case 'http_proxy': {
             const scheme = v.service === 'https' ? 'https' : 'http';
-            const url = /^[a-z]+:\/\//.test(request.replace(/^\//, ''))
+            const absolute = /^[a-z]+:\/\//.test(request.replace(/^\//, ''));
+            const url = absolute
               ? new URL(request.replace(/^\//, ''))
               : new URL(`${scheme}://${r.ip}:${port}${request}`);
+            // ldirectord's http_proxy: the absolute request URL is fetched through the real
+            // server as an HTTP proxy, with no Host header of its own (LWP sends the URL's).
+            const proxied = v.service === 'http_proxy' && absolute;
             return checkHttp({
               url,
               method: v.httpmethod,
-              host: v.virtualhost ?? r.ip,
+              ...(proxied ? { proxy: { host: r.ip, port } } : { host: v.virtualhost ?? r.ip }),
               receive,
               ...(v.digest !== undefined ? { digest: v.digest } : {}),
               timeoutMs: ntMs,

@@ -6,7 +6,7 @@
  *  - connect: up against a listener, down against a closed port, and down within checktimeout
  *    against a listener whose accept queue is full (its process is stopped), so the SYN is dropped;
  *  - negotiate HTTP: `receive` matched and not matched, a non-2xx status, a redirect followed,
- *    `virtualhost` sent as Host; HTTPS against a TLS server whose self-signed certificate is made
+ *    `virtualhost` sent as Host; http_proxy fetches the absolute request URL through the real; HTTPS against a TLS server whose self-signed certificate is made
  *    here with openssl (certificates are not verified, as ldirectord does), and the scheme
  *    matters (an https check of a plain HTTP server fails);
  *  - `digest` (tsbeat extension): the MD5 of the body right and wrong;
@@ -283,6 +283,42 @@ describe('negotiate HTTP', () => {
     expect(await check(port, 'negotiate', http1('health'))).toMatchObject({
       ok: false,
       reason: `http://127.0.0.1:${port}/health: ECONNREFUSED`,
+    });
+  });
+});
+
+describe('negotiate http_proxy', () => {
+  /** A stand-in HTTP proxy: answers with the request target it was given and the Host header. */
+  function proxy(status: number): Promise<number> {
+    return listen(
+      http.createServer((q, res) => {
+        res.statusCode = status;
+        res.end(`PROXIED ${q.url} host=${q.headers.host}\n`);
+      }),
+    );
+  }
+  // The origin is a loopback address nothing listens on: a check that skipped the proxy would
+  // be refused there (and no traffic can leave the machine either way).
+  const lines = [
+    'service=http_proxy',
+    'request="http://127.0.0.9:9/status"',
+    'receive="^PROXIED http://127\\.0\\.0\\.9:9/status host=127\\.0\\.0\\.9:9$"',
+    'checktype=negotiate',
+  ];
+
+  it('fetches the absolute request URL through the real server as a proxy (ldirectord: LWP proxy)', async () => {
+    const port = await proxy(200);
+    expect(await check(port, 'negotiate', lines)).toMatchObject({
+      ok: true,
+      reason: 'http://127.0.0.9:9/status: HTTP 200',
+    });
+  });
+
+  it('is down when the proxy answers with an error status', async () => {
+    const port = await proxy(502);
+    expect(await check(port, 'negotiate', lines)).toMatchObject({
+      ok: false,
+      reason: 'http://127.0.0.9:9/status: HTTP 502',
     });
   });
 });
