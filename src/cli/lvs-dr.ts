@@ -11,9 +11,10 @@ export const LVS_DR_USAGE = `usage: tsbeat lvs-dr setup|teardown|status [-c DIR]
 
 For a director that is also an LVS direct-routing real server: every VIP of a haresources group
 (DIR/haresources, DIR default /etc/ha.d) that has an IPaddr/IPaddr2 address and an ldirectord
-resource is put on lo as /32 (setup) after net.ipv4.conf.{all,lo}.arp_ignore=1 and
-arp_announce=2; a VIP this node holds on a NIC is left alone. teardown removes the VIPs from lo;
-status shows them and the sysctls (exit 0 when all are in place, 1 otherwise).
+resource is put on lo (setup): an IPv4 VIP as /32 after net.ipv4.conf.{all,lo}.arp_ignore=1 and
+arp_announce=2, an IPv6 VIP (IPaddr2) as /128, which needs no sysctl; a VIP this node holds on a
+NIC is left alone. teardown removes the VIPs from lo; status shows them and the sysctls (exit 0
+when all are in place, 1 otherwise).
 `;
 
 export async function main(argv: string[]): Promise<number> {

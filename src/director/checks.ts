@@ -66,10 +66,22 @@ export function checkConnect(ip: string, port: number, timeoutMs: number): Promi
   });
 }
 
+/**
+ * ldirectord's `$text =~ /$receive/`. Without /m, Perl's `$` also matches before a final newline
+ * and JavaScript's only at the very end, so ldirectord finds receive "OK$" in a body "OK\n":
+ * the text without that newline is tried too.
+ */
+export function perlMatch(re: RegExp, text: string): boolean {
+  return re.test(text) || (text.endsWith('\n') && re.test(text.slice(0, -1)));
+}
+
 interface HttpCheck {
   readonly url: URL;
   readonly method: 'GET' | 'HEAD';
-  readonly host: string;
+  /** The Host header; undefined = the URL's host (ldirectord's http_proxy sets none). */
+  readonly host?: string;
+  /** http_proxy: http URLs are requested through this real server as a proxy. */
+  readonly proxy?: { readonly host: string; readonly port: number };
   readonly receive: string;
   readonly digest?: string;
   readonly timeoutMs: number;
@@ -93,7 +105,7 @@ export async function checkHttp(c: HttpCheck): Promise<CheckOutcome> {
     const latencyMs = elapsed(t0);
     if (r.status < 200 || r.status > 299)
       return { ok: false, reason: `${url.href}: HTTP ${r.status}`, latencyMs };
-    if (c.receive !== '' && !new RegExp(c.receive).test(r.body.toString('latin1'))) {
+    if (c.receive !== '' && !perlMatch(new RegExp(c.receive), r.body.toString('latin1'))) {
       return { ok: false, reason: `${url.href}: body does not match receive "${c.receive}"`, latencyMs };
     }
     if (c.digest !== undefined) {
@@ -115,11 +127,15 @@ async function httpOnce(
   // agent), which never checks a real server itself; http and https cost it ~2 MB of RSS.
   const mod = url.protocol === 'https:' ? await import('node:https') : await import('node:http');
   return new Promise((resolve) => {
+    // Through a proxy (only for http: URLs, as LWP's `proxy("http", ...)`), the request line
+    // carries the absolute URL and the connection goes to the proxy.
+    const proxy = url.protocol === 'http:' ? c.proxy : undefined;
     const req = mod.request(
-      url,
+      proxy !== undefined ? new URL(`http://${proxy.host}:${proxy.port}/`) : url,
       {
+        ...(proxy !== undefined ? { path: url.href } : {}),
         method: c.method,
-        headers: { Host: c.host, 'User-Agent': 'tsbeat-director', Connection: 'close' },
+        headers: { Host: c.host ?? url.host, 'User-Agent': 'tsbeat-director', Connection: 'close' },
         agent: false,
         signal,
         ...(url.protocol === 'https:' ? { rejectUnauthorized: false } : {}),
@@ -154,7 +170,11 @@ async function httpOnce(
   });
 }
 
-/** simpletcp: send the request text, up iff a reply line matches `receive`. */
+/**
+ * simpletcp, as ldirectord's check_simpletcp: send the request text (`\n` written in the file is
+ * a newline), shut down the sending side, then up iff a reply line (with its newline, as Perl's
+ * `<$sock>` reads it; the last one at the close even without) matches `receive`.
+ */
 export function checkSimpleTcp(
   ip: string,
   port: number,
@@ -167,7 +187,8 @@ export function checkSimpleTcp(
   const re = new RegExp(receive);
   return new Promise((resolve) => {
     const sock = net.connect({ host: ip, port });
-    let buf = '';
+    let partial = '';
+    let received = 0;
     const done = (ok: boolean, reason: string): void => {
       clearTimeout(timer);
       sock.destroy();
@@ -177,13 +198,21 @@ export function checkSimpleTcp(
       () => done(false, `simpletcp ${ip}:${port}: no matching line within ${timeoutMs} ms`),
       timeoutMs,
     );
-    sock.once('connect', () => sock.write(payload));
+    sock.once('connect', () => sock.end(payload));
     sock.on('data', (b: Buffer) => {
-      buf += b.toString('latin1');
-      if (buf.length > MAX_BODY_BYTES) return done(false, `simpletcp ${ip}:${port}: reply too long`);
-      if (buf.split('\n').some((line) => re.test(line))) done(true, `simpletcp ${ip}:${port}: matched`);
+      received += b.length;
+      if (received > MAX_BODY_BYTES) return done(false, `simpletcp ${ip}:${port}: reply too long`);
+      partial += b.toString('latin1');
+      for (let nl = partial.indexOf('\n'); nl >= 0; nl = partial.indexOf('\n')) {
+        const line = partial.slice(0, nl + 1);
+        partial = partial.slice(nl + 1);
+        if (perlMatch(re, line)) return done(true, `simpletcp ${ip}:${port}: matched`);
+      }
     });
-    sock.once('end', () => done(false, `simpletcp ${ip}:${port}: closed without a matching line`));
+    sock.once('end', () => {
+      if (partial !== '' && perlMatch(re, partial)) return done(true, `simpletcp ${ip}:${port}: matched`);
+      done(false, `simpletcp ${ip}:${port}: closed without a matching line`);
+    });
     sock.once('error', (e: NodeJS.ErrnoException) =>
       done(false, `simpletcp ${ip}:${port}: ${e.code ?? e.message}`),
     );
@@ -287,13 +316,17 @@ export async function runCheck(v: VirtualService, r: RealServer, kind: CheckKind
           case 'https':
           case 'http_proxy': {
             const scheme = v.service === 'https' ? 'https' : 'http';
-            const url = /^[a-z]+:\/\//.test(request.replace(/^\//, ''))
+            const absolute = /^[a-z]+:\/\//.test(request.replace(/^\//, ''));
+            const url = absolute
               ? new URL(request.replace(/^\//, ''))
               : new URL(`${scheme}://${r.ip}:${port}${request}`);
+            // ldirectord's http_proxy: the absolute request URL is fetched through the real
+            // server as an HTTP proxy, with no Host header of its own (LWP sends the URL's).
+            const proxied = v.service === 'http_proxy' && absolute;
             return checkHttp({
               url,
               method: v.httpmethod,
-              host: v.virtualhost ?? r.ip,
+              ...(proxied ? { proxy: { host: r.ip, port } } : { host: v.virtualhost ?? r.ip }),
               receive,
               ...(v.digest !== undefined ? { digest: v.digest } : {}),
               timeoutMs: ntMs,

@@ -3,9 +3,14 @@
 // with an IPaddr/IPaddr2 address and an ldirectord resource is put on `lo` as a /32 after
 // arp_ignore=1 / arp_announce=2 are set, so the node accepts the VIP's packets without answering
 // ARP for it; IPaddr2's LVS support moves it from lo to the NIC on takeover and back on release.
+// An IPv6 VIP (IPaddr2 only) goes on lo as a /128 and needs no sysctl: Linux answers neighbour
+// solicitations only for addresses of the receiving interface (net/ipv6/ndisc.c, ndisc_recv_ns),
+// and there is no IPv6 arp_ignore/arp_announce; IPaddr2 moves the /128 as it moves a /32.
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { canonicalIpv6 } from '../agents/inet.js';
 import type { Config, ResourceGroupConfig } from '../config/model.js';
 import { type TsbeatSettings, tsbeatSettingsOf } from '../config/tsbeat-cf.js';
 
@@ -31,11 +36,31 @@ export const ARP_SYSCTLS: readonly (readonly [string, string])[] = [
   ['net/ipv4/conf/lo/arp_announce', '2'],
 ];
 
-/** Where each VIP is now: on lo as /32, on another interface (this node owns it), or nowhere. */
+/** A VIP's address family, as `ip` names it (haresources has already refused anything else). */
+export function vipFamily(ip: string): 'inet' | 'inet6' {
+  return isIPv6(ip) ? 'inet6' : 'inet';
+}
+
+/** The prefix length of a hidden loopback VIP: a host address, /32 or /128. */
+export function hostPrefixOf(ip: string): 32 | 128 {
+  return vipFamily(ip) === 'inet6' ? 128 : 32;
+}
+
+/** The ARP sysctls matter only for IPv4 VIPs (and are set when there is no VIP at all, as before). */
+function needsArpSysctls(vips: readonly string[]): boolean {
+  return vips.length === 0 || vips.some((ip) => vipFamily(ip) === 'inet');
+}
+
+const IPV6_NO_SYSCTL =
+  'IPv6 VIPs only: no ARP sysctls needed (Linux answers neighbour solicitations only for addresses of the receiving interface)';
+
+/** Where each VIP is now: on lo, on another interface (this node owns it), or nowhere. */
 export interface VipPlace {
   readonly ip: string;
   readonly where: 'lo' | 'nic' | 'absent';
   readonly dev?: string;
+  /** The prefix length it has there (absent: none). */
+  readonly prefixlen?: number;
 }
 
 function ipJson(
@@ -47,16 +72,24 @@ function ipJson(
 }
 
 export function vipPlaces(vips: readonly string[]): VipPlace[] {
-  const links = ipJson(['-4', 'addr', 'show']);
+  const links = ipJson(['addr', 'show']);
   return vips.map((ip) => {
+    const family = vipFamily(ip);
+    // `ip` prints IPv6 addresses in RFC 5952 form; haresources has them written out in full.
+    const local = family === 'inet6' ? (canonicalIpv6(ip) ?? ip) : ip;
     for (const l of links) {
-      const a = l.addr_info.find((x) => x.local === ip);
+      const a = l.addr_info.find((x) => x.family === family && x.local === local);
       if (!a) continue;
-      if (l.ifname === 'lo' || l.ifname.startsWith('lo:')) return { ip, where: 'lo', dev: l.ifname };
-      return { ip, where: 'nic', dev: l.ifname };
+      const where = l.ifname === 'lo' || l.ifname.startsWith('lo:') ? 'lo' : 'nic';
+      return { ip, where, dev: l.ifname, prefixlen: a.prefixlen };
     }
     return { ip, where: 'absent' };
   });
+}
+
+/** IPv6 switched off on lo makes `ip addr add` fail with a bare "Permission denied". */
+function ipv6DisabledOnLo(): boolean {
+  return readSysctl('net/ipv6/conf/lo/disable_ipv6') !== '0';
 }
 
 function readSysctl(name: string): string {
@@ -67,12 +100,19 @@ function readSysctl(name: string): string {
   }
 }
 
-/** `setup`: ARP sysctls, then each VIP not held elsewhere onto lo as /32. Returns lines to print. */
+/**
+ * `setup`: the ARP sysctls (when there is an IPv4 VIP), then each VIP not held elsewhere onto lo
+ * as /32 or /128. Returns lines to print.
+ */
 export function lvsDrSetup(vips: readonly string[]): string[] {
   const out: string[] = [];
-  for (const [k, v] of ARP_SYSCTLS) {
-    writeFileSync(`/proc/sys/${k}`, v);
-    out.push(`${k.replaceAll('/', '.')} = ${v}`);
+  if (needsArpSysctls(vips)) {
+    for (const [k, v] of ARP_SYSCTLS) {
+      writeFileSync(`/proc/sys/${k}`, v);
+      out.push(`${k.replaceAll('/', '.')} = ${v}`);
+    }
+  } else {
+    out.push(IPV6_NO_SYSCTL);
   }
   for (const p of vipPlaces(vips)) {
     if (p.where === 'nic') {
@@ -83,11 +123,20 @@ export function lvsDrSetup(vips: readonly string[]): string[] {
       out.push(`${p.ip}: already on lo`);
       continue;
     }
-    const r = spawnSync('ip', ['addr', 'add', `${p.ip}/32`, 'dev', 'lo', 'scope', 'host'], {
-      encoding: 'utf8',
-    });
-    if (r.status !== 0) throw new Error(`ip addr add ${p.ip}/32 dev lo: ${r.stderr.trim()}`);
-    out.push(`${p.ip}: added to lo as /32`);
+    const prefix = hostPrefixOf(p.ip);
+    if (prefix === 128 && ipv6DisabledOnLo()) {
+      throw new Error(
+        `cannot put ${p.ip}/128 on lo: IPv6 is disabled there (net.ipv6.conf.lo.disable_ipv6 is not 0); enable it with "sysctl -w net.ipv6.conf.lo.disable_ipv6=0", or take the IPv6 address out of the ldirectord group`,
+      );
+    }
+    // IPv4 keeps the tutorial's "scope host"; IPaddr2 restores an IPv6 VIP to lo without a scope.
+    const args =
+      prefix === 32
+        ? ['addr', 'add', `${p.ip}/32`, 'dev', 'lo', 'scope', 'host']
+        : ['-6', 'addr', 'add', `${p.ip}/128`, 'dev', 'lo'];
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.status}`}`);
+    out.push(`${p.ip}: added to lo as /${prefix}`);
   }
   return out;
 }
@@ -100,27 +149,45 @@ export function lvsDrTeardown(vips: readonly string[]): string[] {
       out.push(`${p.ip}: not on lo${p.where === 'nic' ? ` (on ${p.dev}, left alone)` : ''}`);
       continue;
     }
-    const r = spawnSync('ip', ['addr', 'del', `${p.ip}/32`, 'dev', 'lo'], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ip addr del ${p.ip}/32 dev lo: ${r.stderr.trim()}`);
+    const addr = `${p.ip}/${p.prefixlen ?? hostPrefixOf(p.ip)}`;
+    const r = spawnSync('ip', ['addr', 'del', addr, 'dev', p.dev ?? 'lo'], { encoding: 'utf8' });
+    if (r.status !== 0)
+      throw new Error(`ip addr del ${addr} dev ${p.dev ?? 'lo'}: ${r.stderr.trim() || `exit ${r.status}`}`);
     out.push(`${p.ip}: removed from lo`);
   }
   return out;
 }
 
-/** `status`: sysctls and VIP places; ok when every VIP is on lo or owned, and ARP is set. */
+/**
+ * `status`: sysctls and VIP places; ok when every VIP is on lo or owned, and ARP is set (when
+ * there is an IPv4 VIP).
+ */
 export function lvsDrStatus(vips: readonly string[]): { ok: boolean; lines: string[] } {
   const lines: string[] = [];
   let ok = true;
-  for (const [k, want] of ARP_SYSCTLS) {
-    const have = readSysctl(k);
-    if (have !== want) ok = false;
-    lines.push(`${k.replaceAll('/', '.')} = ${have}${have === want ? '' : ` (want ${want})`}`);
+  if (needsArpSysctls(vips)) {
+    for (const [k, want] of ARP_SYSCTLS) {
+      const have = readSysctl(k);
+      if (have !== want) ok = false;
+      lines.push(`${k.replaceAll('/', '.')} = ${have}${have === want ? '' : ` (want ${want})`}`);
+    }
+  } else {
+    lines.push(IPV6_NO_SYSCTL);
   }
   for (const p of vipPlaces(vips)) {
-    if (p.where === 'absent') ok = false;
-    lines.push(
-      `${p.ip}: ${p.where === 'lo' ? 'on lo (hidden, real-server role)' : p.where === 'nic' ? `on ${p.dev} (director role)` : 'absent'}`,
-    );
+    if (p.where === 'absent') {
+      ok = false;
+      lines.push(`${p.ip}: absent`);
+    } else if (p.where === 'nic') {
+      lines.push(`${p.ip}: on ${p.dev} (director role)`);
+    } else {
+      // A wider prefix on lo would make the whole subnet local to this node.
+      const want = hostPrefixOf(p.ip);
+      if (p.prefixlen !== want) ok = false;
+      lines.push(
+        `${p.ip}: on lo as /${p.prefixlen} (hidden, real-server role)${p.prefixlen === want ? '' : ` (want /${want})`}`,
+      );
+    }
   }
   if (vips.length === 0) lines.push('no IPaddr/IPaddr2 + ldirectord group in haresources');
   return { ok, lines };

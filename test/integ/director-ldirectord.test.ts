@@ -1,9 +1,10 @@
 /**
  * Command-stream compatibility with the real ldirectord (Debian's package, `ldirectord -d`),
- * both driving the lab's FAKE ipvsadm (a stand-in for kernel IPVS, which this host lacks; the
- * real-IPVS test is test/integ/director-ipvs-vm.test.ts). The same fixed scenario runs against
- * each daemon in turn: the tutorial's ldirectord.cf (two reals, negotiate test.html/OK,
- * quiescent=yes), both HTTP real servers up; one stops answering; it answers again; SIGTERM.
+ * both driving the fake ipvsadm in test/fixtures/director/ (a copy of the lab's: a stand-in for
+ * kernel IPVS, which this host lacks; the real-IPVS test is test/integ/director-ipvs-vm.test.ts).
+ * The same fixed scenario runs against each daemon in turn: the tutorial's ldirectord.cf (two
+ * reals, negotiate test.html/OK, quiescent=yes), both HTTP real servers up; one stops
+ * answering; it answers again; SIGTERM.
  * The mutating ipvsadm commands (everything but -L) must be equal as multisets (ldirectord's
  * start order follows a Perl hash, so order is not compared).
  */
@@ -21,9 +22,9 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { TSBEAT } from '../support/cli.js';
+import { REPO, TSBEAT } from '../support/cli.js';
 
-const FAKE = '/work/shared/lab/fakes/ipvsadm';
+const FAKE = join(REPO, 'test', 'fixtures', 'director', 'fake-ipvsadm');
 const LDIRECTORD = '/usr/sbin/ldirectord';
 const dir = mkdtempSync(join(tmpdir(), 'tsbeat-ldircmp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
