@@ -188,7 +188,10 @@ function killPid(pid: number): void {
   }
 }
 
-/** Whether a pid runs one of the stock senders (for pid files written by other senders). */
+/**
+ * Whether a pid runs one of the stock senders (for pid files written by other senders). A
+ * synchronous procfs read (kernel memory, no disk): fine inside the daemon.
+ */
 function isStockSender(pid: number): boolean {
   try {
     const argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';

@@ -1,15 +1,19 @@
-// Part: the in-process fast path for tsbeat's resource manager: run a built-in agent's
-// heartbeat-style (or OCF) action inside the daemon — the same TypeScript code the executables
+// Part: how tsbeat's resource manager runs its built-in agents: the in-process fast path (a
+// heartbeat-style or OCF action inside the daemon — the same TypeScript code the executables
 // run, without forking a shell or Node; `ip` and the GARP runner come from pre-spawned idle
-// processes (runtime.ts).
+// processes, runtime.ts) for the agents the registry allows in-process, and the command line of
+// the agent's own executable for the others.
 
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AgentProblem, BuiltinAgentCheck } from '../config/load.js';
-import { faultHook } from '../lib/fault-hooks.js';
+import { FAULT_ENV, faultHook } from '../lib/fault-hooks.js';
 import { type AgentIo, exitReasonLine, type OcfCall, runOcfAction } from './agent.js';
 import { runHeartbeatAction } from './heartbeat.js';
 import { type LogLevel, makeLogSink } from './log.js';
 import { OCF } from './ocf.js';
-import { findAgent } from './registry.js';
+import { findAgent, runsInProcess } from './registry.js';
+import type { BuiltinAgents } from './runner.js';
 import {
   executableRuntime,
   inProcessRuntime,
@@ -20,6 +24,50 @@ import {
 /** The agents tsbeat implements itself, by heartbeat script name ('IPaddr2', 'IPaddr', 'SendArp', 'Dummy'). */
 export function isBuiltinAgent(script: string): boolean {
   return findAgent(script) !== undefined;
+}
+
+/**
+ * Whether the resource manager may run this built-in agent inside the daemon; false means its
+ * own executable in a child process (registry.ts says why, agent by agent).
+ */
+export function isInProcessAgent(script: string): boolean {
+  return runsInProcess(script);
+}
+
+/**
+ * `dist/cli/agent.js`, the executable behind resource.d/NAME and ocf/NAME, next to this module.
+ * Under vitest the TypeScript sources run (src/agents/builtin.ts) and node cannot run
+ * src/cli/agent.ts, so there it is the built copy in dist/ (`npm test` builds first).
+ */
+export function agentExecutablePath(): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = dirname(dirname(here));
+  return here.endsWith('.ts')
+    ? join(dirname(root), 'dist', 'cli', 'agent.js')
+    : join(root, 'cli', 'agent.js');
+}
+
+/** A built-in agent's executable as a command line, without a shell: append ARG... ACTION. */
+export interface AgentCommand {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** The whole environment of the child. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * What `resource.d/<script>` runs (src/cli/install-agents.ts `shimText`): this very node, the
+ * packaged `agent.js hb <script>`, TSBEAT_ARGV0 set to the path heartbeat would have run and no
+ * NODE_EXTRA_CA_CERTS. It does not depend on what is installed in the configuration's
+ * resource.d. The test-only TSBEAT_TEST_FAULT of the daemon is passed on, so `agent-hang` hangs
+ * an agent whichever way it runs.
+ */
+export function agentCommand(script: string, env: Readonly<Record<string, string>>): AgentCommand {
+  const childEnv: Record<string, string> = { ...env, TSBEAT_ARGV0: scriptPath(script, env) };
+  delete childEnv['NODE_EXTRA_CA_CERTS'];
+  const fault = process.env[FAULT_ENV];
+  if (fault !== undefined && childEnv[FAULT_ENV] === undefined) childEnv[FAULT_ENV] = fault;
+  return { file: process.execPath, args: [agentExecutablePath(), 'hb', script], env: childEnv };
 }
 
 /** What the resource manager gives an in-process agent run. */
@@ -157,6 +205,14 @@ export function prewarmBuiltinAgents(): void {
 export function shutdownBuiltinAgents(): void {
   shutdownInProcessRuntime();
 }
+
+/** Everything tsbeat's resource runner needs of the built-in agents (runner.ts BuiltinAgents). */
+export const builtinAgents: BuiltinAgents = {
+  isBuiltinAgent,
+  isInProcessAgent,
+  agentCommand,
+  runHeartbeatStyle,
+};
 
 /** The OCF code names operators see in `tsbeat check`. */
 const RC_NAMES: Readonly<Record<number, string>> = {

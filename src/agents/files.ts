@@ -1,5 +1,11 @@
 // Part: the small files agents keep under HA_RSCTMP (pid files, LVS loopback state, pseudo
 // resource markers), with the modes the stock agents give them. Errors become values.
+//
+// Synchronous on purpose, and only for that: HA_RSCTMP is /run/resource-agents, a tmpfs (memory,
+// no disk or server to wait for), and the in-process agents (registry.ts) use these helpers for
+// nothing else, so a call here costs microseconds inside the daemon. Agents that touch files
+// which may live on a disk or a mount (Filesystem, vserver, lxc, ...) run in a process of their
+// own; readTextAsync is for a file outside HA_RSCTMP that an in-process agent must read.
 
 import {
   closeSync,
@@ -11,6 +17,7 @@ import {
   utimesSync,
   writeFileSync,
 } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /** Create a directory (and parents) if missing; false when that is impossible. */
@@ -38,6 +45,15 @@ export function writeText(path: string, text: string, mode: number): string | un
 export function readText(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file's text without blocking the caller's thread, or undefined when it cannot be read. */
+export async function readTextAsync(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
   } catch {
     return undefined;
   }

@@ -168,7 +168,8 @@ export class GarpRunner {
 
 /**
  * Whether `pid` is one of our GARP runners (checked on its command line), so a stale pid file
- * never makes `stop` signal a recycled pid.
+ * never makes `stop` signal a recycled pid. A synchronous procfs read (kernel memory, no disk)
+ * of a small process of ours: fine inside the daemon.
  */
 export function isGarpRunner(pid: number): boolean {
   try {

@@ -229,7 +229,10 @@ function isResult(x: Validated | AgentResult): x is AgentResult {
   return 'rc' in x;
 }
 
-/** `find_free_interface`: reserve `<nic>:<n>` with a hard link to `$HA_RSCTMP/IPaddr-<nic>`. */
+/**
+ * `find_free_interface`: reserve `<nic>:<n>` with a hard link to `$HA_RSCTMP/IPaddr-<nic>`.
+ * Synchronous inside the daemon because HA_RSCTMP is a tmpfs (see files.ts).
+ */
 export function reserveAlias(
   rscTmp: string,
   nic: string,

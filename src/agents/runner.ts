@@ -1,7 +1,9 @@
 // Part: runs one resource action the way heartbeat's ResourceManager does: finds the script
 // (tsbeat's built-in agents, then resource.d/, then /etc/init.d/), runs `SCRIPT ARGS... ACTION`
 // in its own process group, and judges `status` by its stdout text only; unlike heartbeat, every
-// action has a hard deadline that does not depend on the agent cooperating.
+// action has a hard deadline that does not depend on the agent cooperating. A built-in agent runs
+// inside the daemon only when the registry says it cannot block the event loop; the others run
+// as their own executable, exactly like a script.
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -21,7 +23,10 @@ export interface RunResult {
   readonly running?: boolean;
   /** For status: no verdict could be had (timed out, or refused, see `refused`); `running` is false. */
   readonly unknown?: boolean;
-  /** Where the work was done: a built-in agent, or the script path. */
+  /**
+   * Where the work was done: `builtin` (a built-in agent inside the daemon), `builtin-process` (a
+   * built-in agent's own executable in a child process), or the script path.
+   */
   readonly via: string;
   /** Not finished within its deadline (or abandoned because the caller aborted): a failure. */
   readonly timedOut?: boolean;
@@ -33,9 +38,24 @@ export interface RunResult {
 
 export type RunnerLog = (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
 
-/** The built-in agents' in-process entry (src/agents/builtin.ts), injected to keep this file standalone. */
+/** A command line without a shell; the runner appends `ARGS... ACTION`. */
+export interface AgentCommandLine {
+  readonly file: string;
+  readonly args: readonly string[];
+  /** The child's whole environment. */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** The built-in agents (src/agents/builtin.ts), injected to keep this file standalone. */
 export interface BuiltinAgents {
   isBuiltinAgent(script: string): boolean;
+  /**
+   * Whether the agent may run inside the daemon. False: its action can block on a disk or a
+   * mount, so it runs as `agentCommand` in a child process (src/agents/registry.ts).
+   */
+  isInProcessAgent(script: string): boolean;
+  /** The agent's own executable (what resource.d/NAME runs), given the script environment. */
+  agentCommand(script: string, env: Readonly<Record<string, string>>): AgentCommandLine;
   runHeartbeatStyle(
     script: string,
     args: readonly string[],
@@ -50,7 +70,7 @@ export interface RunnerOptions {
   readonly env: Readonly<Record<string, string>>;
   readonly log: RunnerLog;
   readonly builtin?: BuiltinAgents;
-  /** Scripts to run from disk even though tsbeat has a built-in agent of that name. */
+  /** Scripts to run from disk even though tsbeat has a built-in agent of that name (TSBEAT_SCRIPT_AGENTS). */
   readonly external?: ReadonlySet<string>;
   /** Per action, in ms (defaults: start and stop 120 s, status 30 s). */
   readonly timeoutMs?: Partial<Record<ResourceAction, number>>;
@@ -72,6 +92,12 @@ const DEFAULT_GRACE_MS = 5000;
 const PIPE_DRAIN_MS = 200;
 /** After SIGKILL, how long to wait for the script to exit (it may be stuck in the kernel). */
 const EXIT_WAIT_MS = 1000;
+
+/**
+ * Where a resource's work is done: a built-in agent inside the daemon (`inProcess`) or as its own
+ * executable, or a script found on disk.
+ */
+export type Where = { kind: 'builtin'; inProcess: boolean } | { kind: 'script'; path: string };
 
 /** An action left running after its deadline: the resource is not touched until it ends. */
 interface Abandoned {
@@ -109,10 +135,17 @@ export class ResourceRunner {
     this.opts = opts;
   }
 
+  /** A built-in agent the operator did not send to its script: where it runs. */
+  private builtinWhere(script: string): Where | undefined {
+    const b = this.opts.builtin;
+    if (!b?.isBuiltinAgent(script) || this.opts.external?.has(script)) return undefined;
+    return { kind: 'builtin', inProcess: b.isInProcessAgent(script) };
+  }
+
   /** Where a resource's script would come from (for logs and `tsbeat status`). */
-  locate(script: string): { kind: 'builtin' } | { kind: 'script'; path: string } | undefined {
-    if (this.opts.builtin?.isBuiltinAgent(script) && !this.opts.external?.has(script))
-      return { kind: 'builtin' };
+  locate(script: string): Where | undefined {
+    const builtin = this.builtinWhere(script);
+    if (builtin) return builtin;
     for (const dir of this.opts.scriptDirs) {
       const path = join(dir, script);
       if (isExecutableFile(path)) return { kind: 'script', path };
@@ -126,9 +159,9 @@ export class ResourceRunner {
   }
 
   /** locate() without blocking the event loop on the file system (every action uses this). */
-  private async find(script: string): Promise<ReturnType<ResourceRunner['locate']>> {
-    if (this.opts.builtin?.isBuiltinAgent(script) && !this.opts.external?.has(script))
-      return { kind: 'builtin' };
+  private async find(script: string): Promise<Where | undefined> {
+    const builtin = this.builtinWhere(script);
+    if (builtin) return builtin;
     for (const dir of this.opts.scriptDirs) {
       const path = join(dir, script);
       try {
@@ -156,8 +189,14 @@ export class ResourceRunner {
       };
     }
     const timeoutMs = this.opts.timeoutMs?.[action] ?? DEFAULT_TIMEOUT_MS[action];
-    const label = where.kind === 'builtin' ? `${resource.script} (tsbeat built-in)` : where.path;
-    const via = where.kind === 'builtin' ? 'builtin' : where.path;
+    const label =
+      where.kind === 'script'
+        ? where.path
+        : where.inProcess
+          ? `${resource.script} (tsbeat built-in)`
+          : `${resource.script} (tsbeat built-in, own process)`;
+    const via = where.kind === 'script' ? where.path : where.inProcess ? 'builtin' : 'builtin-process';
+    const inProcess = where.kind === 'builtin' && where.inProcess;
     const earlier = this.abandoned.get(resource.spec);
     if (earlier) {
       const ago = Math.round((Date.now() - earlier.sinceMs) / 1000);
@@ -176,24 +215,30 @@ export class ResourceRunner {
       };
     }
     if (action !== 'status') log('info', `Running ${label} ${[...resource.args, action].join(' ')}`);
-    const result =
-      where.kind === 'builtin'
-        ? await this.runBuiltin(resource, action, signal, timeoutMs, label)
-        : await this.runScript(where.path, resource, action, signal, timeoutMs, label);
+    const result = inProcess
+      ? await this.runBuiltin(resource, action, signal, timeoutMs, label)
+      : await this.runProcess(
+          this.commandFor(where, resource.script),
+          via,
+          resource,
+          action,
+          signal,
+          timeoutMs,
+          label,
+        );
     for (const line of `${result.stdout}${result.stderr}`.split('\n'))
       if (line.trim()) log('debug', `${resource.script}: ${line}`);
     if (result.timedOut) {
       const what = signal.aborted
         ? 'was abandoned (the resource manager stopped)'
         : `timed out after ${timeoutMs} ms`;
-      const how =
-        where.kind === 'script'
-          ? result.abandoned
-            ? `its process group was killed, but it did not exit: further actions on ${resource.spec} are refused until it does`
-            : 'its process group was killed'
-          : result.abandoned
-            ? `it ignored its abort and still runs: further actions on ${resource.spec} are refused until it finishes`
-            : 'it was aborted';
+      const how = !inProcess
+        ? result.abandoned
+          ? `its process group was killed, but it did not exit: further actions on ${resource.spec} are refused until it does`
+          : 'its process group was killed'
+        : result.abandoned
+          ? `it ignored its abort and still runs: further actions on ${resource.spec} are refused until it finishes`
+          : 'it was aborted';
       log('error', `${label} ${[...resource.args, action].join(' ')} ${what}; ${how}`);
     } else if (result.rc !== 0 && action !== 'status') log('error', `Return code ${result.rc} from ${label}`);
     if (action === 'status')
@@ -286,8 +331,19 @@ export class ResourceRunner {
     return { rc: 1, stdout: '', stderr: '', via: 'builtin', timedOut: true, abandoned: true };
   }
 
-  private runScript(
-    path: string,
+  /** A script, or a built-in agent's own executable, as a command line. */
+  private commandFor(where: Where, script: string): AgentCommandLine {
+    if (where.kind === 'script') return { file: where.path, args: [], env: this.opts.env };
+    return this.opts.builtin!.agentCommand(script, this.opts.env);
+  }
+
+  /**
+   * `COMMAND ARGS... ACTION` in a process group of its own: a script, or a built-in agent that
+   * must not run inside the daemon. Nothing here waits on the child synchronously.
+   */
+  private runProcess(
+    command: AgentCommandLine,
+    via: string,
     resource: ResourceConfig,
     action: ResourceAction,
     signal: AbortSignal,
@@ -301,11 +357,11 @@ export class ResourceRunner {
       let settled = false;
       let exited = false;
       const graceMs = this.opts.killGraceMs ?? DEFAULT_GRACE_MS;
-      const child = spawn(path, [...resource.args, action], {
+      const child = spawn(command.file, [...command.args, ...resource.args, action], {
         // Its own process group, so a timeout or an abort ends the script and its children.
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: this.opts.env,
+        env: command.env,
         cwd: this.opts.cwd ?? '/',
       });
       const exit = new Promise<number>((res) => {
@@ -370,7 +426,7 @@ export class ResourceRunner {
           rc,
           stdout,
           stderr,
-          via: path,
+          via,
           ...(timedOut ? { timedOut: true } : {}),
           ...(abandoned ? { abandoned: true } : {}),
         });

@@ -53,6 +53,10 @@ const BINARY_CACHE_MS = 10_000;
  * library it answers false when ocf-tester sets `OCF_TESTER_FAIL_HAVE_BINARY=1`, which is how
  * ocf-tester checks that a probe copes with "nothing installed". Uses stat without exceptions
  * (a throwing accessSync per PATH entry cost 0.4 ms per start) and remembers hits briefly.
+ * Synchronous also inside the daemon: the directories are heartbeat's and the system's program
+ * directories (scriptEnvironment's PATH) on the root file system the daemon itself runs from,
+ * whose entries the kernel keeps cached; no agent allowed in-process looks up a program by a
+ * path an operator can point at a mount.
  */
 export function haveBinary(name: string, env: Env): boolean {
   if (env['OCF_TESTER_FAIL_HAVE_BINARY'] === '1') return false;

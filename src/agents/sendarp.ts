@@ -4,7 +4,7 @@
 
 import type { Agent, AgentRequest, AgentResult } from './agent.js';
 import { announce, garpPidFile, senderInstalled, stopAnnouncement } from './announce.js';
-import { ensureDir, isFile, readText, removeFile, touch } from './files.js';
+import { ensureDir, isFile, readTextAsync, removeFile, touch } from './files.js';
 import { parseSendArpSpec } from './hbargs.js';
 import type { AgentMetadata } from './metadata.js';
 import { isDecimal, isTrue, OCF } from './ocf.js';
@@ -90,7 +90,12 @@ async function start(req: AgentRequest, ip: string, nic: string): Promise<AgentR
   if (missing !== undefined)
     return { rc: OCF.ERR_INSTALLED, reason: `Setup problem: couldn't find command: ${missing}` };
   const confDir = req.env['HA_CONFDIR'] ?? '/etc/ha.d';
-  const conf = readArpConfig([readText(`${confDir}/arp_config`), readText(`${confDir}/arp_config:${nic}`)]);
+  // Outside HA_RSCTMP (the configuration directory), so not read synchronously: SendArp runs
+  // inside the daemon.
+  const conf = readArpConfig([
+    await readTextAsync(`${confDir}/arp_config`),
+    await readTextAsync(`${confDir}/arp_config:${nic}`),
+  ]);
   const interval = conf['ARP_INTERVAL_MS'] ?? '200';
   const repeat = conf['ARP_REPEAT'] ?? '5';
   const background = isTrue(conf['ARP_BACKGROUND'] ?? req.param('background'));

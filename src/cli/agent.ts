@@ -6,9 +6,10 @@
 import { appendFileSync } from 'node:fs';
 import { type AgentIo, exitReasonLine, runOcfAction } from '../agents/agent.js';
 import { runHeartbeatAction } from '../agents/heartbeat.js';
-import { makeLogSink } from '../agents/log.js';
+import { type LogFn, makeLogSink } from '../agents/log.js';
 import { agentNames, findAgent } from '../agents/registry.js';
 import { executableRuntime } from '../agents/runtime.js';
+import { faultHook } from '../lib/fault-hooks.js';
 import { printable } from '../lib/printable.js';
 
 const USAGE = `usage: agent.js ocf NAME ACTION
@@ -22,6 +23,20 @@ function append(path: string, text: string): void {
   } catch {
     // A log file we cannot write must not fail the action.
   }
+}
+
+/**
+ * Test-only fault hook `agent-hang:AGENT[:ACTION[:ARG1]]` (TSBEAT_TEST_FAULT, see
+ * src/lib/fault-hooks.ts and tsbeat(8)), as in builtin.ts for the in-process path: here the
+ * action blocks this process's only thread, the way a synchronous call on a hung mount does, so
+ * no handler runs (SIGTERM included) and only SIGKILL ends it. Inert unless the variable names
+ * the agent; says so in the log first.
+ */
+function hangIfAsked(name: string, action: string, args: readonly string[], log: LogFn): void {
+  if (faultHook('agent-hang', [name, action, args[0] ?? '']) === undefined) return;
+  log('warn', `test fault hook agent-hang: ${name} ${[...args, action].join(' ')} will never finish`);
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) Atomics.wait(cell, 0, 0);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -62,6 +77,7 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`usage: ${argv0} {${[...agent.actions, 'meta-data'].join('|')}}\n`);
       return 2;
     }
+    hangIfAsked(name, action, [], log);
     // Extra arguments are ignored, as the OCF text asks.
     return runOcfAction(agent, action, call);
   }
@@ -70,6 +86,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const action = rest[rest.length - 1] ?? '';
+  hangIfAsked(name, action, rest.slice(0, -1), log);
   return runHeartbeatAction(agent, rest.slice(0, -1), action, call);
 }
 

@@ -8,12 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import inspector from 'node:inspector';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import {
-  isBuiltinAgent,
-  prewarmBuiltinAgents,
-  runHeartbeatStyle,
-  shutdownBuiltinAgents,
-} from '../agents/builtin.js';
+import { builtinAgents, prewarmBuiltinAgents, shutdownBuiltinAgents } from '../agents/builtin.js';
 import { ResourceRunner, scriptEnvironment } from '../agents/runner.js';
 import type { Keyring } from '../codec/auth/keyring.js';
 import { compressionPolicy } from '../codec/compression.js';
@@ -390,7 +385,8 @@ export class Daemon {
         niceFailback: h.autoFailback !== 'legacy',
       }),
       log: (level, message) => log[level](message),
-      builtin: { isBuiltinAgent, runHeartbeatStyle },
+      // In-process where the registry allows it; Filesystem, drbddisk, ... as their own executable.
+      builtin: builtinAgents,
       external: scriptAgents,
       ...(Number.isFinite(timeoutS) && timeoutS > 0
         ? { timeoutMs: { start: timeoutS * 1000, stop: timeoutS * 1000 } }
@@ -450,7 +446,7 @@ export class Daemon {
     for (const g of config.groups) {
       for (const r of g.resources) {
         const where = runner.locate(r.script);
-        if (where?.kind === 'builtin') builtinUsed = true;
+        if (where?.kind === 'builtin' && where.inProcess) builtinUsed = true;
         if (!where)
           log.warn(
             `resource ${r.spec}: no script ${r.script} in ${join(config.dir, 'resource.d')} or /etc/init.d; starting it will fail`,

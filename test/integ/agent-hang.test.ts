@@ -136,3 +136,93 @@ describe('a built-in agent that never finishes', () => {
     ]);
   });
 });
+
+/**
+ * The same fault for an agent that runs as its own process (Filesystem, registry.ts): here the
+ * hook blocks the agent process's only thread, as a synchronous stat on a hung NFS mount would,
+ * so it ignores SIGTERM. Proves, against the real daemon, that while it is stuck node2's
+ * heartbeats go out and are heard on time both ways (no late heartbeat, nobody declared dead)
+ * and its local API answers; at the deadline the agent's process group gets SIGTERM, 5 s later
+ * SIGKILL, and the start fails ("its process group was killed"), the process gone.
+ */
+describe('an out-of-process built-in agent that is stuck', () => {
+  it('leaves the heartbeats and the local API on time, and is killed at its deadline', async () => {
+    cluster = await createCluster({ nodes: 2 });
+    const [a, b] = cluster.nodes as [HarnessNode, HarnessNode];
+    const timeoutS = 8;
+    for (const n of cluster.nodes) {
+      n.writeHaD({
+        'ha.cf': haCf(n, {
+          nodes: cluster.nodes,
+          media: ['mcast eth0 239.77.11.2 694 1 0'],
+          keepalive: 1,
+          deadtime: DEADTIME_S,
+          warntime: 2,
+          initdead: 10,
+          extra: [`env TSBEAT_RESOURCE_TIMEOUT=${timeoutS}`],
+        }),
+        authkeys: authkeys('sha1', 'tsbeat-agent-hang-fs'),
+        haresources: 'node1 Dummy::a\nnode2 Filesystem::/dev/tsbeat-hang-none::/run/tsbeat-hang-mnt::ext4\n',
+      });
+    }
+    const markA = logMark(a);
+    const markB = logMark(b);
+    await Promise.all([
+      startTsbeat(a, { args: ['--foreground'], env: env(a) }),
+      startTsbeat(b, {
+        args: ['--foreground'],
+        env: { ...env(b), TSBEAT_TEST_FAULT: 'agent-hang:Filesystem:start' },
+      }),
+    ]);
+    // The child writes the hook's line to ha.cf's logfile itself, tagged with its pid.
+    await waitForLog(b, /test fault hook agent-hang: Filesystem .* start will never finish/, 60_000);
+    const hungAt = Date.now();
+    const hook = /Filesystem\(\)\[(\d+)\]: +WARNING: test fault hook agent-hang/.exec(readLog(b, markB));
+    expect(hook).not.toBeNull();
+    const pid = Number(hook![1]);
+    expect(readLog(b, markB)).toMatch(
+      /Running Filesystem \(tsbeat built-in, own process\) \/dev\/tsbeat-hang-none \/run\/tsbeat-hang-mnt ext4 start/,
+    );
+
+    // The agent's own process (seen in the node's PID namespace, as the pid in its log line).
+    const cmdline = await b.exec(['cat', `/proc/${pid}/cmdline`]);
+    expect(cmdline.stdout.split('\0').slice(1, 4)).toEqual([
+      `${process.cwd()}/dist/cli/agent.js`,
+      'hb',
+      'Filesystem',
+    ]);
+
+    // While it is stuck: the local API answers at once.
+    const t0 = Date.now();
+    expect((await status(b)).nodes.length).toBeGreaterThan(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+
+    await waitForLog(
+      b,
+      new RegExp(
+        `Filesystem \\(tsbeat built-in, own process\\) \\S+ \\S+ ext4 start timed out after ${timeoutS * 1000} ms; its process group was killed$`,
+        'm',
+      ),
+      (timeoutS + GRACE_S + 30) * 1000,
+      { since: markB },
+    );
+    // SIGTERM at the deadline did not end it; SIGKILL after the grace did.
+    expect(Date.now() - hungAt).toBeGreaterThanOrEqual((timeoutS + GRACE_S - 1) * 1000);
+    const gone = await b.exec([
+      'sh',
+      '-c',
+      `! test -e /proc/${pid} || grep -q '^[0-9]* ([^)]*) Z' /proc/${pid}/stat`,
+    ]);
+    expect(gone.code, `agent process ${pid} still runs`).toBe(0);
+
+    // Throughout, each node heard the other on time.
+    for (const [n, mark, peer] of [
+      [a, markA, 'node2'],
+      [b, markB, 'node1'],
+    ] as const) {
+      const log = readLog(n, mark);
+      expect(log).not.toMatch(new RegExp(`Late heartbeat: Node ${peer}`));
+      expect(log).not.toMatch(new RegExp(`node ${peer}: is dead`));
+    }
+  });
+});

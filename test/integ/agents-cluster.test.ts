@@ -1,6 +1,7 @@
 // The classic heartbeat cluster on tsbeat alone: two tsbeat daemons in namespace "machines" run
 // the group `node1 drbddisk::r0 Filesystem::<loop>::/srv::ext4 vserver::g1::g2 MailTo::root`
-// with tsbeat's built-in agents (in-process), one loop device as the shared disk, and STONITH
+// with tsbeat's built-in agents (drbddisk, Filesystem and vserver as their own processes, MailTo
+// in-process), one loop device as the shared disk, and STONITH
 // (a recording test plugin whose "power switch" resets the machine: every process of the node
 // dies and its mounts with it). It proves that:
 //  - node1 starts the group left to right (drbddisk, Filesystem, vserver g1 then g2, MailTo);
@@ -162,9 +163,12 @@ afterAll(async () => {
 
 function startOrder(log: string, only?: 'start' | 'stop'): string[] {
   return [
-    ...log.matchAll(/Running (drbddisk|Filesystem|vserver|MailTo) \(tsbeat built-in\) .*\b(start|stop)$/gm),
+    // The storage agents run as their own processes (registry.ts), MailTo inside the daemon.
+    ...log.matchAll(
+      /Running (?:(drbddisk|Filesystem|vserver) \(tsbeat built-in, own process\)|(MailTo) \(tsbeat built-in\)) .*\b(start|stop)$/gm,
+    ),
   ]
-    .map((m) => `${m[2]} ${m[1]}`)
+    .map((m) => `${m[3]} ${m[1] ?? m[2]}`)
     .filter((x) => only === undefined || x.startsWith(only));
 }
 

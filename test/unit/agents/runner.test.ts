@@ -18,7 +18,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isBuiltinAgent, runHeartbeatStyle, shutdownBuiltinAgents } from '../../../src/agents/builtin.js';
+import { builtinAgents, shutdownBuiltinAgents } from '../../../src/agents/builtin.js';
 import {
   type BuiltinAgents,
   ResourceRunner,
@@ -79,6 +79,10 @@ describe('finding a resource', () => {
 
   const builtin: BuiltinAgents = {
     isBuiltinAgent: (s) => s === 'IPaddr2',
+    isInProcessAgent: () => true,
+    agentCommand: () => {
+      throw new Error('an in-process agent is never spawned');
+    },
     runHeartbeatStyle: async (s, args, action) => ({
       rc: 0,
       stdout: `built-in ${s} ${args.join(' ')} ${action}\n`,
@@ -198,6 +202,10 @@ function controllable(honourAbort: boolean) {
   const pending: { action: string; settle: (rc: number) => void }[] = [];
   const builtin: BuiltinAgents = {
     isBuiltinAgent: (s) => s === 'Dummy',
+    isInProcessAgent: () => true,
+    agentCommand: () => {
+      throw new Error('an in-process agent is never spawned');
+    },
     runHeartbeatStyle: (_s, _args, action, ctx) =>
       new Promise((resolve) => {
         const settle = (rc: number) =>
@@ -265,7 +273,7 @@ describe('deadlines that do not depend on the agent', () => {
 
   it('the agent-hang fault hook makes the real built-in Dummy hang, only where it says, and the deadline holds', async () => {
     const { r, lines } = runner({
-      builtin: { isBuiltinAgent, runHeartbeatStyle },
+      builtin: builtinAgents,
       timeoutMs: { start: 200 },
       killGraceMs: 100,
     });
