@@ -1,11 +1,15 @@
 // Part: address arithmetic and syntax checks for IPv4 and IPv6 as the IP agents need them
 // (findif's regular expressions, dotted-quad netmasks, broadcast, canonical IPv6). Pure.
 
+const OCTET0 = '([1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])';
+const OCTET = '([0-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])';
+// Built once: compiled on every call it was the largest single cost of an IPaddr2 action in a
+// CPU profile of the daemon.
+const IPV4 = new RegExp(`^${OCTET0}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
 /** findif.sh's IPv4 check: four decimal octets, the first 1-255, no leading "+" or blanks. */
 export function isIpv4(text: string): boolean {
-  const octet0 = '([1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])';
-  const octet = '([0-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])';
-  return new RegExp(`^${octet0}\\.${octet}\\.${octet}\\.${octet}$`).test(text);
+  return IPV4.test(text);
 }
 
 /** findif.sh's IPv6 check is only "hex digits and colons"; we also require a parsable address. */

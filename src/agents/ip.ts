@@ -1,5 +1,6 @@
-// Part: talking to the kernel through iproute2: one `ip -j -force -batch -` process per agent
-// action, fed command lines over a pipe, with per-line results; plus the JSON shapes we read.
+// Part: talking to the kernel through iproute2: an `ip -j -force -batch -` process fed command
+// lines over a pipe, with per-line results (one per agent action in an executable; reused from
+// action to action in the daemon, see IpLease); plus the JSON shapes we read.
 //
 // Why a batch process and not one `ip` per command: every fork from Node costs time in proportion
 // to the process size (libuv 1.46 forks: measured here 1.3 ms at 45 MB RSS, 11 ms at 150 MB),
@@ -74,12 +75,175 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** What an agent action holds: a way to run `ip` lines, ended with close() (or kill()). */
+export interface IpSession {
+  readonly options: IpSessionOptions;
+  /** Whether lines can still be run. */
+  readonly alive: boolean;
+  /**
+   * Run command lines and return one outcome per line. Resolves (never rejects) also when `ip`
+   * is missing, dies, or the signal aborts: the affected lines are then failures.
+   */
+  run(commands: readonly IpCommand[], signal?: AbortSignal): Promise<IpOutcome[]>;
+  /** The action is done with it (idempotent). */
+  close(): void;
+  /** End the `ip` process at once (timeouts, aborts). */
+  kill(): void;
+  /** Let an idle session not keep the event loop alive / undo that. */
+  unref(): void;
+  ref(): void;
+}
+
+/** A session of its own `ip` process, ended by close(): the executable's, and the fallback. */
+export const IpSession = {
+  spawn(options: IpSessionOptions = {}, env: NodeJS.ProcessEnv = process.env): IpSession {
+    return new IpLease(IpProcess.spawn(options, env), undefined);
+  },
+};
+
 /**
- * A running `ip -j -force -batch -`. Serves one caller at a time; close() ends it. A session is
- * never reused across agent actions: `ip` caches interface names, and a later action must see
- * interfaces that were renamed or re-created meanwhile.
+ * `ip -j addr show` (every link) reduced to what `ip`'s interface-name cache depends on: each
+ * link's index and name. Two equal signatures from one process mean no link was renamed, created
+ * or deleted in between (as far as the cache can tell), so names it prints and resolves are right.
  */
-export class IpSession {
+export function linkSignature(json: unknown): string | undefined {
+  if (!Array.isArray(json)) return undefined;
+  const parts: string[] = [];
+  for (const l of json) {
+    const link = obj(l);
+    const ifname = str(link?.['ifname']);
+    const ifindex = link?.['ifindex'];
+    if (ifname === undefined || typeof ifindex !== 'number') return undefined;
+    parts.push(`${ifindex}:${ifname}`);
+  }
+  return parts.join(' ');
+}
+
+function isFullAddrShow(c: IpCommand): boolean {
+  return c.json && c.args.length === 2 && c.args[0] === 'addr' && c.args[1] === 'show';
+}
+
+/**
+ * One agent action's use of an `ip` process. Without a release hook the process ends with the
+ * lease. With one (the daemon's pool), close() hands a healthy idle process back for the next
+ * action — which saves a fork per action (forks from a large Node process block the event loop
+ * for milliseconds) — under one condition that keeps `ip`'s interface-name cache honest: the
+ * first exchange of a reused process must show that the links are those the process saw last
+ * (linkSignature of a full `addr show`). Agents' first exchange is their read-only discovery,
+ * which starts with a full `addr show`; it is re-run on a fresh process when the links changed.
+ * Any other first exchange on a reused process is preceded by a lone `addr show` to check.
+ */
+class IpLease implements IpSession {
+  readonly options: IpSessionOptions;
+  private proc: IpProcess;
+  private readonly release: ((p: IpProcess) => void) | undefined;
+  private readonly env: NodeJS.ProcessEnv;
+  private closed = false;
+  private checked: boolean;
+  private busy = 0;
+
+  constructor(proc: IpProcess, release: ((p: IpProcess) => void) | undefined, env = process.env) {
+    this.proc = proc;
+    this.options = proc.options;
+    this.release = release;
+    this.env = env;
+    // A process that never served an action has a fresh cache: nothing to check.
+    this.checked = proc.leases === 0;
+    proc.leases++;
+  }
+
+  get alive(): boolean {
+    return !this.closed && this.proc.alive;
+  }
+
+  async run(commands: readonly IpCommand[], signal?: AbortSignal): Promise<IpOutcome[]> {
+    if (this.closed) return commands.map(() => fail('ip session closed'));
+    this.busy++;
+    try {
+      if (this.checked) {
+        const out = await this.proc.run(commands, signal);
+        this.note(commands, out);
+        return out;
+      }
+      this.checked = true;
+      const before = this.proc.linkSig;
+      const queriesOnly =
+        commands.length > 0 && commands.every((c) => c.json) && commands.some(isFullAddrShow);
+      if (queriesOnly) {
+        const out = await this.proc.run(commands, signal);
+        const i = commands.findIndex(isFullAddrShow);
+        const sig = out[i]?.ok ? linkSignature(out[i]?.json) : undefined;
+        if (sig !== undefined && sig === before) {
+          this.note(commands, out);
+          return out;
+        }
+        this.renew();
+        const again = await this.proc.run(commands, signal);
+        this.note(commands, again);
+        return again;
+      }
+      const probe = await this.proc.run([{ args: ['addr', 'show'], json: true }], signal);
+      const sig = probe[0]?.ok ? linkSignature(probe[0]?.json) : undefined;
+      if (sig === undefined || sig !== before) this.renew();
+      const out = await this.proc.run(commands, signal);
+      this.note(commands, out);
+      return out;
+    } finally {
+      this.busy--;
+    }
+  }
+
+  /** Remember the link signature this process has now seen. */
+  private note(commands: readonly IpCommand[], out: readonly IpOutcome[]): void {
+    const i = commands.findIndex(isFullAddrShow);
+    if (i === -1 || !out[i]?.ok) return;
+    this.proc.linkSig = linkSignature(out[i]?.json);
+  }
+
+  /** Replace a process whose cache may be stale by a fresh one (ended in the background). */
+  private renew(): void {
+    const old = this.proc;
+    old.close();
+    this.proc = IpProcess.spawn(this.options, this.env);
+    this.proc.leases++;
+    this.proc.ref();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.release && this.busy === 0 && this.proc.alive && this.proc.idle) this.release(this.proc);
+    else this.proc.close();
+  }
+
+  kill(): void {
+    this.closed = true;
+    this.proc.kill();
+  }
+
+  unref(): void {
+    this.proc.unref();
+  }
+
+  ref(): void {
+    this.proc.ref();
+  }
+}
+
+/** A lease of a pooled process: close() calls release(process) when it can be reused. */
+export function leaseIpProcess(proc: IpProcess, release: (p: IpProcess) => void): IpSession {
+  return new IpLease(proc, release);
+}
+
+/**
+ * A running `ip -j -force -batch -`. Serves one caller at a time; close() ends it. Agents hold it
+ * through an IpSession lease (above), which decides whether it may serve a later action.
+ */
+export class IpProcess {
+  /** How many leases it served (0: fresh, its name cache filled by nothing but its own lines). */
+  leases = 0;
+  /** linkSignature of the last full `addr show` it answered. */
+  linkSig: string | undefined;
   readonly options: IpSessionOptions;
   private readonly child: ChildProcess;
   private lineNo = 0;
@@ -88,6 +252,8 @@ export class IpSession {
   private pending: Pending | undefined;
   private tail: Promise<void> = Promise.resolve();
   private exited = false;
+  private ending = false;
+  private queued = 0;
   private spawnError = '';
 
   private constructor(child: ChildProcess, options: IpSessionOptions) {
@@ -112,18 +278,28 @@ export class IpSession {
   }
 
   /** Start `ip` (found on PATH) with the session's options. Never throws; failures show per line. */
-  static spawn(options: IpSessionOptions = {}, env: NodeJS.ProcessEnv = process.env): IpSession {
+  static spawn(options: IpSessionOptions = {}, env: NodeJS.ProcessEnv = process.env): IpProcess {
     const child = spawn('ip', ipSessionArgs(options), {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Messages are parsed; keep them in English whatever the caller's locale.
       env: { ...env, LC_ALL: 'C', LANG: 'C' },
     });
-    return new IpSession(child, options);
+    return new IpProcess(child, options);
   }
 
   /** Whether the process can still take commands. */
   get alive(): boolean {
-    return !this.exited;
+    return !this.exited && !this.ending;
+  }
+
+  /** The `ip` process id (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** No exchange running or queued. */
+  get idle(): boolean {
+    return this.pending === undefined && this.queued === 0;
   }
 
   /** Let an idle session not keep the event loop (and so an exiting process) alive. */
@@ -148,7 +324,11 @@ export class IpSession {
    */
   run(commands: readonly IpCommand[], signal?: AbortSignal): Promise<IpOutcome[]> {
     // One exchange at a time; a caller arriving during another's (the pool's warm-up) queues.
-    const turn = this.tail.then(() => this.exchange(commands, signal));
+    this.queued++;
+    const turn = this.tail.then(() => {
+      this.queued--;
+      return this.exchange(commands, signal);
+    });
     this.tail = turn.then(
       () => undefined,
       () => undefined,
@@ -188,11 +368,18 @@ export class IpSession {
 
   /** End the process (it exits when it reads end of input). */
   close(): void {
-    if (!this.exited && this.child.stdin && !this.child.stdin.writableEnded) this.child.stdin.end();
+    this.ending = true;
+    const end = (): void => {
+      if (!this.exited && this.child.stdin && !this.child.stdin.writableEnded) this.child.stdin.end();
+    };
+    // Lines already asked for are still answered: ip reads them before the end of input.
+    if (this.pending === undefined && this.queued === 0) end();
+    else void this.tail.then(end);
   }
 
   /** Kill the process at once (timeouts, aborts). */
   kill(): void {
+    this.ending = true;
     if (!this.exited) this.child.kill('SIGKILL');
   }
 
@@ -238,6 +425,8 @@ export class IpSession {
     }
     if (p.timer) clearTimeout(p.timer);
     this.pending = undefined;
+    // Output lost or out of step: whatever it prints next could be read as a later answer.
+    if (final && !this.exited) this.close();
     const jsonLines = lines.slice(0, Math.min(wanted, complete));
     this.out = lines.slice(jsonLines.length).join('\n');
     const outcomes: IpOutcome[] = [];

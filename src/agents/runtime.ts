@@ -1,7 +1,8 @@
 // Part: what an agent needs from its host process — `ip` sessions, GARP runners, other tools,
 // privileges — in two flavours with the same behaviour: the executable (a short-lived `node`
 // started by a shim; spawns on demand) and the in-process runtime of tsbeat's resource manager,
-// which keeps one idle `ip -batch` and one idle GARP runner spawned ahead of need, so that a
+// which keeps idle `ip -batch` processes (handed back after each action and reused: ip.ts
+// IpLease) and one idle GARP runner spawned ahead of need, so that a
 // takeover forks nothing: forks from a large Node process are slow (libuv forks; ~1 ms per
 // 40 MB of RSS here) and block the daemon's event loop while they happen.
 
@@ -9,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { GarpRunner } from './garp.js';
-import { IpSession, type IpSessionOptions } from './ip.js';
+import { IpProcess, IpSession, type IpSessionOptions, leaseIpProcess } from './ip.js';
 import type { Env } from './metadata.js';
 
 /** Output of a helper program run to completion. */
@@ -44,15 +45,24 @@ export interface AgentRuntime {
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
-/** Positive `haveBinary` answers of the last few seconds (PATH + name → time). */
-const binaryCache = new Map<string, number>();
+/** Positive `haveBinary` answers (PATH + name → the file found, and when it was last seen). */
+const binaryCache = new Map<string, { file: string; atMs: number }>();
 const BINARY_CACHE_MS = 10_000;
+
+function isExecutable(file: string): boolean {
+  const st = statSync(file, { throwIfNoEntry: false });
+  return st !== undefined && st.isFile() && (st.mode & 0o111) !== 0;
+}
 
 /**
  * `have_binary`: the program is an executable file on PATH (or the given path). Like the shell
  * library it answers false when ocf-tester sets `OCF_TESTER_FAIL_HAVE_BINARY=1`, which is how
  * ocf-tester checks that a probe copes with "nothing installed". Uses stat without exceptions
- * (a throwing accessSync per PATH entry cost 0.4 ms per start) and remembers hits briefly.
+ * (a throwing accessSync per PATH entry cost 0.4 ms per start) and remembers where it found the
+ * program: an answer older than a few seconds is checked again with one stat of that file
+ * instead of a walk along PATH (at a takeover, long after the last check, that walk was a dozen
+ * stats per program for `ip`, `arping`, `xargs` and `timeout`). The answer is only "there is
+ * one": programs are still run by name, found on PATH by exec.
  * Synchronous also inside the daemon: the directories are heartbeat's and the system's program
  * directories (scriptEnvironment's PATH) on the root file system the daemon itself runs from,
  * whose entries the kernel keeps cached; no agent allowed in-process looks up a program by a
@@ -64,7 +74,14 @@ export function haveBinary(name: string, env: Env): boolean {
   const key = `${path}\0${name}`;
   const now = Date.now();
   const hit = binaryCache.get(key);
-  if (hit !== undefined && now - hit < BINARY_CACHE_MS) return true;
+  if (hit !== undefined) {
+    if (now - hit.atMs < BINARY_CACHE_MS) return true;
+    if (isExecutable(hit.file)) {
+      hit.atMs = now;
+      return true;
+    }
+    binaryCache.delete(key);
+  }
   const candidates = name.includes('/')
     ? [name]
     : path
@@ -72,9 +89,8 @@ export function haveBinary(name: string, env: Env): boolean {
         .filter((d) => d !== '')
         .map((d) => join(d, name));
   for (const c of candidates) {
-    const st = statSync(c, { throwIfNoEntry: false });
-    if (st?.isFile() && (st.mode & 0o111) !== 0) {
-      binaryCache.set(key, now);
+    if (isExecutable(c)) {
+      binaryCache.set(key, { file: c, atMs: now });
       return true;
     }
   }
@@ -205,6 +221,16 @@ class WarmPool<T> {
     this.size = opts.size;
   }
 
+  /** A used process back, still healthy: kept for the next caller (beyond the size: ended). */
+  giveBack(t: T): void {
+    if (this.closed || this.idle.length >= this.size || !this.usable(t)) {
+      this.dispose(t);
+      return;
+    }
+    this.park(t);
+    this.idle.push(t);
+  }
+
   /** An idle process, or undefined (the caller then spawns one itself). */
   take(): T | undefined {
     let t = this.idle.shift();
@@ -234,7 +260,7 @@ class WarmPool<T> {
   }
 
   private scheduleRefill(): void {
-    if (this.closed || this.refillTimer) return;
+    if (this.closed || this.refillTimer || this.idle.length >= this.size) return;
     // Not at once: the caller is in the middle of a takeover, and the next resource of the
     // group should not wait for our fork. 100 ms later the burst is usually over.
     this.refillTimer = setTimeout(() => {
@@ -246,14 +272,14 @@ class WarmPool<T> {
 }
 
 let shared:
-  | { runtime: AgentRuntime; ipPool: WarmPool<IpSession>; garpPool: WarmPool<GarpRunner>; prewarmed: boolean }
+  | { runtime: AgentRuntime; ipPool: WarmPool<IpProcess>; garpPool: WarmPool<GarpRunner>; prewarmed: boolean }
   | undefined;
 
 function sharedState(): NonNullable<typeof shared> {
   if (shared) return shared;
-  const ipPool = new WarmPool<IpSession>({
+  const ipPool: WarmPool<IpProcess> = new WarmPool<IpProcess>({
     make: () => {
-      const s = IpSession.spawn({});
+      const s = IpProcess.spawn({});
       // Let ip do its one-time set-up (netlink socket, caches, JSON writer) now, not during the
       // takeover: measured, the first real exchange then takes ~0.9 ms instead of ~1.3 ms.
       // (Not `link show`: in batch mode it leaves state behind that makes a later
@@ -279,12 +305,11 @@ function sharedState(): NonNullable<typeof shared> {
     kind: 'in-process',
     openIp: (options) => {
       // Only the plain IPv4/any-family session is kept warm; IPv6 and other namespaces are rare.
-      const warm = options.family === undefined && options.netns === undefined ? ipPool.take() : undefined;
-      if (warm) {
-        warm.ref();
-        return warm;
-      }
-      return IpSession.spawn(options);
+      if (options.family !== undefined || options.netns !== undefined) return IpSession.spawn(options);
+      const proc = ipPool.take() ?? IpProcess.spawn({});
+      proc.ref();
+      // Handed back after the action when healthy (see IpLease for the cache check).
+      return leaseIpProcess(proc, (p) => ipPool.giveBack(p));
     },
     garpRunner: () => {
       const warm = garpPool.take();
