@@ -15,6 +15,7 @@ import { OCF } from './ocf.js';
 import { findAgent, runsInProcess } from './registry.js';
 import type { BuiltinAgents } from './runner.js';
 import {
+  type AgentRuntime,
   executableRuntime,
   inProcessRuntime,
   prewarmInProcessRuntime,
@@ -78,6 +79,8 @@ export interface HeartbeatRunContext {
   readonly signal: AbortSignal;
   /** Every `ocf_log` line of the agent, structured. */
   readonly log: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+  /** The resource runner's runtime for this action (default: the shared in-process one). */
+  readonly runtime?: AgentRuntime;
 }
 
 /** Exit status and output, as the script would have produced them. */
@@ -159,7 +162,7 @@ export async function runHeartbeatStyle(
   const call: OcfCall = {
     env: ctx.env,
     io: captureIo(script, ctx, sink),
-    runtime: inProcessRuntime(),
+    runtime: ctx.runtime ?? inProcessRuntime(),
     signal: ctx.signal,
     argv0: scriptPath(script, ctx.env),
   };
@@ -212,6 +215,7 @@ export const builtinAgents: BuiltinAgents = {
   isInProcessAgent,
   agentCommand,
   runHeartbeatStyle,
+  inProcessRuntime,
 };
 
 /** The OCF code names operators see in `tsbeat check`. */

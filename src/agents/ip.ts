@@ -128,10 +128,11 @@ function isFullAddrShow(c: IpCommand): boolean {
  * lease. With one (the daemon's pool), close() hands a healthy idle process back for the next
  * action — which saves a fork per action (forks from a large Node process block the event loop
  * for milliseconds) — under one condition that keeps `ip`'s interface-name cache honest: the
- * first exchange of a reused process must show that the links are those the process saw last
- * (linkSignature of a full `addr show`). Agents' first exchange is their read-only discovery,
- * which starts with a full `addr show`; it is re-run on a fresh process when the links changed.
- * Any other first exchange on a reused process is preceded by a lone `addr show` to check.
+ * first exchange of a reused process must begin with a full `addr show`, whose dump refreshes
+ * the cache, and the links it shows (linkSignature) are compared with those the process saw
+ * last. Agents' first exchange is their discovery, which begins so; when the links changed it
+ * runs again on a fresh process if it only asked, and the process is not kept if it changed
+ * something. Any other first exchange on a reused process is preceded by a lone `addr show`.
  */
 class IpLease implements IpSession {
   readonly options: IpSessionOptions;
@@ -140,6 +141,7 @@ class IpLease implements IpSession {
   private readonly env: NodeJS.ProcessEnv;
   private closed = false;
   private checked: boolean;
+  private stale = false;
   private busy = 0;
 
   constructor(proc: IpProcess, release: ((p: IpProcess) => void) | undefined, env = process.env) {
@@ -167,20 +169,26 @@ class IpLease implements IpSession {
       }
       this.checked = true;
       const before = this.proc.linkSig;
-      const queriesOnly =
-        commands.length > 0 && commands.every((c) => c.json) && commands.some(isFullAddrShow);
-      if (queriesOnly) {
+      if (commands.length > 0 && isFullAddrShow(commands[0]!)) {
+        // The dump at its head refreshes ip's cache before any later line resolves a name (a
+        // renamed link is updated by its index, a re-created one is found before a stale entry
+        // of its old index): such an exchange is sent at once, with no check before it.
         const out = await this.proc.run(commands, signal);
-        const i = commands.findIndex(isFullAddrShow);
-        const sig = out[i]?.ok ? linkSignature(out[i]?.json) : undefined;
+        const sig = out[0]?.ok ? linkSignature(out[0]?.json) : undefined;
         if (sig !== undefined && sig === before) {
           this.note(commands, out);
           return out;
         }
-        this.renew();
-        const again = await this.proc.run(commands, signal);
-        this.note(commands, again);
-        return again;
+        if (commands.every((c) => c.json)) {
+          // Read-only: cheap to ask a fresh process, whose answer owes nothing to old state.
+          this.renew();
+          const again = await this.proc.run(commands, signal);
+          this.note(commands, again);
+          return again;
+        }
+        // It changed something already; its answers stand, but the process is not kept.
+        this.stale = true;
+        return out;
       }
       const probe = await this.proc.run([{ args: ['addr', 'show'], json: true }], signal);
       const sig = probe[0]?.ok ? linkSignature(probe[0]?.json) : undefined;
@@ -212,7 +220,8 @@ class IpLease implements IpSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.release && this.busy === 0 && this.proc.alive && this.proc.idle) this.release(this.proc);
+    if (this.release && !this.stale && this.busy === 0 && this.proc.alive && this.proc.idle)
+      this.release(this.proc);
     else this.proc.close();
   }
 
@@ -323,6 +332,16 @@ export class IpProcess {
    * is missing, dies, or the signal aborts: the affected lines are then failures.
    */
   run(commands: readonly IpCommand[], signal?: AbortSignal): Promise<IpOutcome[]> {
+    // An idle process gets the lines now, in the caller's turn of the event loop: a takeover's
+    // first lines are then written before whatever else the verdict sets off.
+    if (this.pending === undefined && this.queued === 0) {
+      const now = this.exchange(commands, signal);
+      this.tail = now.then(
+        () => undefined,
+        () => undefined,
+      );
+      return now;
+    }
     // One exchange at a time; a caller arriving during another's (the pool's warm-up) queues.
     this.queued++;
     const turn = this.tail.then(() => {

@@ -500,7 +500,7 @@ async function settle(req: AgentRequest): Promise<Settled | AgentResult> {
       return { rc: OCF.ERR_INSTALLED, reason: `Setup problem: couldn't find command: ${missing}` };
     }
   }
-  return {
+  const settled: Settled = {
     ip,
     family,
     nic: found.nic,
@@ -511,6 +511,32 @@ async function settle(req: AgentRequest): Promise<Settled | AgentResult> {
     addresses,
     session,
   };
+  if (req.runtime.notePlan && action !== 'stop') {
+    // Only what a start from these answers would do: its own checks must pass too.
+    const startWouldPass =
+      checkFindifParams(fp, nicError, () => {}) === undefined &&
+      senderInstalled(req, (sender === '' ? 'tsbeat' : sender) as ArpSender) === undefined;
+    const changes = startWouldPass ? plainStartChanges(req, settled) : undefined;
+    req.runtime.notePlan(changes ? { queries: queries.map((q) => q.c), changes } : undefined);
+  }
+  return settled;
+}
+
+/**
+ * What start changes when adding the address is all it does (IPv4; no copy on the loopback to
+ * move, no duplicate-address probe, a real interface): the daemon may then send it ahead of the
+ * agent at a takeover (early-start.ts). start() uses these very lines, so a plan and a start
+ * agree word for word.
+ */
+function plainStartChanges(req: AgentRequest, s: Settled): IpCommand[] | undefined {
+  if (s.family !== 'inet' || s.nic.startsWith('lo') || isTrue(req.param('run_arping'))) return undefined;
+  if (
+    s.lvs &&
+    s.addresses.some((a) => a.family === s.family && a.local === s.ip && a.ifname.startsWith('lo'))
+  )
+    return undefined;
+  const add = addCommand(req, { ...s, broadcast: s.broadcast === '' ? 'none' : s.broadcast });
+  return [add.c, cmd(false, 'link', 'set', s.nic, 'up')];
 }
 
 function isResult(x: Settled | AgentResult): x is AgentResult {

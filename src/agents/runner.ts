@@ -11,7 +11,10 @@ import { access, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceConfig } from '../config/model.js';
+import { EarlyStart, type StartPlan } from './early-start.js';
+import type { IpOutcome } from './ip.js';
 import { heartbeatSaysRunning } from './ocf.js';
+import type { AgentRuntime } from './runtime.js';
 
 export type ResourceAction = 'start' | 'stop' | 'status';
 
@@ -60,8 +63,16 @@ export interface BuiltinAgents {
     script: string,
     args: readonly string[],
     action: ResourceAction,
-    ctx: { env: Readonly<Record<string, string>>; signal: AbortSignal; log: RunnerLog },
+    ctx: {
+      env: Readonly<Record<string, string>>;
+      signal: AbortSignal;
+      log: RunnerLog;
+      /** The runtime the agent uses instead of the shared in-process one. */
+      runtime?: AgentRuntime;
+    },
   ): Promise<{ rc: number; stdout: string; stderr: string }>;
+  /** The shared in-process runtime (its `ip` pool), for starting virtual IPs ahead (early-start.ts). */
+  inProcessRuntime?(): AgentRuntime;
 }
 
 export interface RunnerOptions {
@@ -127,12 +138,103 @@ function exitStatus(code: number | null, sig: NodeJS.Signals | null): number {
  * with an unknown state, see group-machine.ts) until that action ends, so two actions of one
  * resource never run at the same time.
  */
+/** How long a share of a batch sent ahead waits for its start before it is taken back. */
+const EARLY_START_LIFETIME_MS = 10_000;
+
 export class ResourceRunner {
   private readonly opts: RunnerOptions;
   /** By resource spec. */
   private readonly abandoned = new Map<string, Abandoned>();
+  /** By resource spec: what its start asks and changes, as its agent last noted (early-start.ts). */
+  private readonly plans = new Map<string, StartPlan>();
+  /** By resource spec: its share of a batch sent ahead, until its start takes it or it is undone. */
+  private readonly early = new Map<string, EarlyStart>();
   constructor(opts: RunnerOptions) {
     this.opts = opts;
+  }
+
+  /**
+   * A group is about to be started: send, in one exchange, what the starts of its leading
+   * built-in IPaddr2 resources will do (early-start.ts). Only resources with a plan, up to the
+   * first one without; nothing when the in-process runtime is not there. Synchronous up to the
+   * write to `ip`, so a takeover's addresses are configured within a round trip.
+   */
+  prepareStart(resources: readonly ResourceConfig[]): void {
+    const runtime = this.opts.builtin?.inProcessRuntime?.();
+    if (!runtime) return;
+    const lead: { spec: string; plan: StartPlan }[] = [];
+    for (const r of resources) {
+      const plan = this.plans.get(r.spec);
+      const where = this.builtinWhere(r.script);
+      if (
+        !plan ||
+        where?.kind !== 'builtin' ||
+        !where.inProcess ||
+        this.early.has(r.spec) ||
+        this.abandoned.has(r.spec)
+      )
+        break;
+      lead.push({ spec: r.spec, plan });
+    }
+    if (lead.length === 0) return;
+    this.opts.log('debug', `starting ahead: ${lead.map((l) => l.spec).join(' ')}`);
+    const session = runtime.openIp({});
+    const batch = session.run(lead.flatMap(({ plan }) => [...plan.queries, ...plan.changes]));
+    void batch.finally(() => session.close());
+    let at = 0;
+    for (const { spec, plan } of lead) {
+      const q = at;
+      const c = q + plan.queries.length;
+      at = c + plan.changes.length;
+      const share = batch.then((o: IpOutcome[]) => ({ queries: o.slice(q, c), changes: o.slice(c, at) }));
+      const e = new EarlyStart(
+        plan,
+        share,
+        () => runtime.openIp({}),
+        (removed) =>
+          this.opts.log(
+            'info',
+            `${spec}: address configured ahead of its start taken back (${removed.join(', ')}): its own status or start decided otherwise, or never came`,
+          ),
+      );
+      this.early.set(spec, e);
+      // Never left behind: a share nobody took within a while is taken back.
+      setTimeout(() => this.dropEarly(spec, e), EARLY_START_LIFETIME_MS).unref();
+    }
+  }
+
+  /** The group's start is over: whatever was sent ahead for it and not taken is undone. */
+  endStart(resources: readonly ResourceConfig[]): void {
+    for (const r of resources) {
+      const e = this.early.get(r.spec);
+      if (e) this.dropEarly(r.spec, e);
+    }
+  }
+
+  private dropEarly(spec: string, e: EarlyStart): Promise<void> {
+    if (this.early.get(spec) === e) this.early.delete(spec);
+    return e.undo();
+  }
+
+  /**
+   * The runtime of one in-process action: the agent notes its start plan here, and during a
+   * status or start with a share sent ahead its `ip` session replays that share.
+   */
+  private actionRuntime(
+    resource: ResourceConfig,
+    action: ResourceAction,
+    early: EarlyStart | undefined,
+  ): AgentRuntime | undefined {
+    const base = this.opts.builtin?.inProcessRuntime?.();
+    if (!base) return undefined;
+    return {
+      ...base,
+      notePlan: (plan) => (plan ? this.plans.set(resource.spec, plan) : this.plans.delete(resource.spec)),
+      openIp: (options) =>
+        early && options.family === undefined && options.netns === undefined
+          ? early.session(options, action === 'start')
+          : base.openIp(options),
+    };
   }
 
   /** A built-in agent the operator did not send to its script: where it runs. */
@@ -214,9 +316,14 @@ export class ResourceRunner {
         ...(action === 'status' ? { running: false, unknown: true } : {}),
       };
     }
+    let early = this.early.get(resource.spec);
+    if (early && !(inProcess && (action === 'status' || action === 'start'))) {
+      await this.dropEarly(resource.spec, early);
+      early = undefined;
+    }
     if (action !== 'status') log('info', `Running ${label} ${[...resource.args, action].join(' ')}`);
     const result = inProcess
-      ? await this.runBuiltin(resource, action, signal, timeoutMs, label)
+      ? await this.runBuiltin(resource, action, signal, timeoutMs, label, early)
       : await this.runProcess(
           this.commandFor(where, resource.script),
           via,
@@ -241,6 +348,10 @@ export class ResourceRunner {
           : 'it was aborted';
       log('error', `${label} ${[...resource.args, action].join(' ')} ${what}; ${how}`);
     } else if (result.rc !== 0 && action !== 'status') log('error', `Return code ${result.rc} from ${label}`);
+    if (early && (action === 'start' || result.timedOut || heartbeatSaysRunning(result.stdout)))
+      // Taken by this start, or not to be taken: it runs already (no start follows), or its
+      // status could not be had (heartbeat's machine then stops, it does not start).
+      await this.dropEarly(resource.spec, early);
     if (action === 'status')
       return result.timedOut
         ? { ...result, running: false, unknown: true }
@@ -277,8 +388,10 @@ export class ResourceRunner {
     signal: AbortSignal,
     timeoutMs: number,
     label: string,
+    early: EarlyStart | undefined,
   ): Promise<RunResult> {
     const builtin = this.opts.builtin!;
+    const runtime = this.actionRuntime(resource, action, early);
     const graceMs = this.opts.killGraceMs ?? DEFAULT_GRACE_MS;
     const ac = new AbortController();
     type Outcome = { rc: number; stdout: string; stderr: string };
@@ -288,6 +401,7 @@ export class ResourceRunner {
         env: this.opts.env,
         signal: ac.signal,
         log: this.opts.log,
+        ...(runtime ? { runtime } : {}),
       });
     } catch (e) {
       work = Promise.reject(e);

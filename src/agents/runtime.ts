@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { StartPlan } from './early-start.js';
 import { GarpRunner } from './garp.js';
 import { IpProcess, IpSession, type IpSessionOptions, leaseIpProcess } from './ip.js';
 import type { Env } from './metadata.js';
@@ -41,6 +42,12 @@ export interface AgentRuntime {
   runTool(file: string, args: readonly string[], options?: ToolOptions): Promise<ToolResult>;
   /** Whether we may change addresses (`ocf_is_root`). */
   isRoot(): boolean;
+  /**
+   * The daemon's resource runner listens here for what a start of this resource would ask and
+   * change (early-start.ts); agents call it after their discovery: undefined when start would
+   * do more than those changes.
+   */
+  notePlan?(plan: StartPlan | undefined): void;
 }
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

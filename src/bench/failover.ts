@@ -621,11 +621,25 @@ class Bench {
         if (process.env['TSBEAT_BENCH_DEBUG'])
           writeFileSync(join(b.dir, 'journal.json'), JSON.stringify(events, null, 1));
         const dead = events.findLast((e) => e.kind === 'nodeDead' && e.node === 'node1');
-        // The work item is stamped when handed out, just before the verdict's listeners run.
         const after = dead ? events.slice(events.indexOf(dead)) : [];
         const agent = after.find((e) => e.kind === 'agent' && e.agent === 'IPaddr2' && e.action === 'start');
+        // The verdict's listeners (the journal's nodeDead entry among them) run after the
+        // resource hand-off it sets off in the same turn, whose work item is stamped when handed
+        // out: the verdict is the earlier of the two.
+        const work = dead
+          ? events.find(
+              (e) =>
+                e.kind === 'work' &&
+                e.action === 'acquire' &&
+                e.peer === 'node1' &&
+                Math.abs(e.monoMs - dead.monoMs) < 50,
+            )
+          : undefined;
         if (dead && agent && agent.kind === 'agent') {
-          const verdictUs = journalWallUs(events, dead);
+          const verdictUs = Math.min(
+            journalWallUs(events, dead),
+            work ? journalWallUs(events, work) : Number.POSITIVE_INFINITY,
+          );
           // The agent entry is written when the start ends; it began durationMs earlier.
           const agentStartUs = journalWallUs(events, agent) - agent.durationMs * 1000;
           this.add(this.key(p), 'verdict', impl, (ev.tUs - verdictUs) / 1000);

@@ -467,6 +467,8 @@ export class Daemon {
           this.observer
             ? this.observer.agentRun(resource, action, () => runner.run(resource, action, signal))
             : runner.run(resource, action, signal),
+        prepareStart: (resources) => runner.prepareStart(resources),
+        endStart: (resources) => runner.endStart(resources),
       },
       ...(fencer ? { fencer } : {}),
       takeoverWithoutFencing: tsbeatSettingsOf(config).takeoverWithoutFencing,

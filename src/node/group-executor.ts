@@ -31,6 +31,14 @@ export interface ResourceRunnerPort {
     action: 'start' | 'stop' | 'status',
     signal: AbortSignal,
   ): Promise<ResourceOpResult>;
+  /**
+   * A group's start is about to run (its lane is free): the runner may do the first resources'
+   * work ahead, provided their own status and start then behave exactly as without it
+   * (src/agents/early-start.ts). Synchronous; must not throw.
+   */
+  prepareStart?(resources: readonly ResourceConfig[]): void;
+  /** That start is over (done, failed or abandoned): work done ahead and not used is undone. */
+  endStart?(resources: readonly ResourceConfig[]): void;
 }
 
 /** The STONITH hook: reset `node`, resolve true on success. */
@@ -61,9 +69,11 @@ export class GroupExecutor {
   private readonly actors = new Map<string, GroupActor>();
   /** The last job of each lane ("group KEY", "fence NODE"); a lane runs one job at a time. */
   private readonly lanes = new Map<string, Promise<unknown>>();
+  private readonly groups = new Map<string, ResourceGroupConfig>();
 
   constructor(opts: GroupExecutorOptions) {
     this.opts = opts;
+    for (const g of opts.groups) this.groups.set(g.key, g);
     for (const g of opts.groups) {
       const machine = groupMachine.provide({
         actors: {
@@ -121,17 +131,19 @@ export class GroupExecutor {
       item.kind === 'fence'
         ? this.inLane(`fence ${item.node}`, () => this.fence(item))
         : Promise.all(
-            item.keys.map((key) =>
-              this.inLane(`group ${key}`, async () => {
+            item.keys.map((key) => {
+              const group = item.kind === 'acquire' ? this.groups.get(key) : undefined;
+              // Work ahead only when the start runs now, not after an earlier job of the group.
+              if (group && !this.lanes.has(`group ${key}`)) this.prepareStart(group.resources);
+              return this.inLane(`group ${key}`, async () => {
                 const actor = this.actors.get(key);
-                return {
-                  key,
-                  end: actor
-                    ? await this.drive(actor, item.kind === 'acquire' ? 'START' : 'STOP')
-                    : undefined,
-                };
-              }),
-            ),
+                const end = actor
+                  ? await this.drive(actor, item.kind === 'acquire' ? 'START' : 'STOP')
+                  : undefined;
+                if (group) this.endStart(group.resources);
+                return { key, end };
+              });
+            }),
           ).then((ends) => ({
             id: item.id,
             startFailed: ends.filter((e) => item.kind === 'acquire' && e.end === 'failed').map((e) => e.key),
@@ -142,6 +154,22 @@ export class GroupExecutor {
       this.opts.log.crit(`resource work ${item.id} (${item.purpose}): internal error: ${String(e)}`);
       done({ id: item.id, startFailed: [], stopFailed: [] });
     });
+  }
+
+  private prepareStart(resources: readonly ResourceConfig[]): void {
+    try {
+      this.opts.runner.prepareStart?.(resources);
+    } catch (e) {
+      this.opts.log.error(`starting ahead: internal error: ${String(e)}`);
+    }
+  }
+
+  private endStart(resources: readonly ResourceConfig[]): void {
+    try {
+      this.opts.runner.endStart?.(resources);
+    } catch (e) {
+      this.opts.log.error(`starting ahead: internal error: ${String(e)}`);
+    }
   }
 
   /** Run `job` after every earlier job of `lane`. */
