@@ -36,7 +36,7 @@ import { parseArgs } from 'node:util';
 import { apiSocketPaths } from '../ipc/api.js';
 import { openFirst } from '../ipc/client.js';
 import type { LogWire } from '../ipc/schema.js';
-import { type Machine, sleep, wallMicros } from '../lab/machine.js';
+import { childrenOf, type Machine, sleep, wallMicros } from '../lab/machine.js';
 import {
   type AddrEvent,
   Bench,
@@ -216,18 +216,6 @@ function schedLevelOf(pid: number): SchedLevel | undefined {
     return parseSchedLevel(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
-  }
-}
-
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
   }
 }
 

@@ -78,7 +78,8 @@ function alive(pid: number, start: string | undefined): boolean {
   }
 }
 
-function childrenOf(pid: number): number[] {
+/** Host pids of a process's children (its main thread's). */
+export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .trim()
