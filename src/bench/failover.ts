@@ -54,7 +54,7 @@ type Kind = 'crash' | 'graceful' | 'standby';
 const KINDS: readonly Kind[] = ['crash', 'graceful', 'standby'];
 
 export interface Profile {
-  readonly name: '1s' | '100ms';
+  readonly name: '1s' | '100ms' | '50ms';
   /** ha.cf values, identical for tsbeat and heartbeat. */
   readonly keepalive: string;
   readonly deadtime: string;
@@ -87,6 +87,17 @@ export const PROFILES: Readonly<Record<Profile['name'], Profile>> = {
     vrrpVersion: 3,
     advertInt: '0.1',
   },
+  // Issue 15's load runs (src/bench/load.ts); VRRPv3 advert_int 0.05 is in keepalived's range (0.01-255).
+  '50ms': {
+    name: '50ms',
+    keepalive: '50ms',
+    deadtime: '150ms',
+    warntime: '100ms',
+    initdead: '300ms',
+    keepaliveMs: 50,
+    vrrpVersion: 3,
+    advertInt: '0.05',
+  },
 };
 
 /** The measured quantities; each is a list of samples in milliseconds (CPU: ms per minute). */
@@ -104,7 +115,7 @@ export const METRICS = {
   procs: 'processes per node',
 } as const;
 export type Metric = keyof typeof METRICS;
-type Column = ImplName | 'floor';
+export type Column = ImplName | 'floor';
 
 export interface Results {
   readonly meta: Record<string, unknown>;
@@ -117,14 +128,14 @@ export interface Results {
 // ---------------------------------------------------------------------------------------------
 // Kernel address events
 
-interface AddrEvent {
+export interface AddrEvent {
   readonly tUs: number;
   readonly added: boolean;
   readonly addr: string;
 }
 
 /** `ip -ts monitor address` in one network namespace, parsed as it arrives. */
-class AddrMonitor {
+export class AddrMonitor {
   readonly events: AddrEvent[] = [];
   private readonly proc: ChildProcess;
   private partial = '';
@@ -206,7 +217,7 @@ class AddrMonitor {
 // ---------------------------------------------------------------------------------------------
 // The three implementations
 
-interface Pair {
+export interface Pair {
   readonly impl: ImplName | 'floor';
   readonly nodes: [Machine, Machine];
   /** The pair's virtual IPs, all in one resource group / one VRRP instance. */
@@ -237,7 +248,7 @@ function detectionLimitMs(impl: ImplName, p: Profile): number {
  * namespace, stamped by the kernel (tcpdump -tt). Only those: a crashed node's network namespace
  * lives on and its kernel still answers ARP.
  */
-class Capture {
+export class Capture {
   readonly stamps: number[] = [];
   private readonly proc: ChildProcess;
   private partial = '';
@@ -304,7 +315,7 @@ class Capture {
 }
 
 /** tsbeat's event journal, read over its API socket (TSBEAT_RUNDIR is on the host's file system). */
-async function tsbeatJournal(m: Machine): Promise<readonly JournalEvent[]> {
+export async function tsbeatJournal(m: Machine): Promise<readonly JournalEvent[]> {
   const paths = apiSocketPaths(join(m.dir, 'run'));
   const session = await openFirst([paths.control, paths.read], 5000);
   try {
@@ -325,7 +336,7 @@ function journalWallUs(events: readonly JournalEvent[], e: JournalEvent): number
   return (e.monoMs + offset) * 1000;
 }
 
-function haCf(p: Profile, m: Machine): string {
+export function haCf(p: Profile, m: Machine): string {
   return [
     `# ${m.name}: written by src/bench/failover.ts, read by tsbeat and heartbeat alike`,
     `logfile ${join(m.dir, 'ha-log')}`,
@@ -343,7 +354,7 @@ function haCf(p: Profile, m: Machine): string {
   ].join('\n');
 }
 
-function keepalivedConf(p: Profile, m: Machine, vips: readonly string[]): string {
+export function keepalivedConf(p: Profile, m: Machine, vips: readonly string[]): string {
   return [
     `# ${m.name}: written by src/bench/failover.ts`,
     'global_defs {',
@@ -471,14 +482,14 @@ function footprint(m: Machine): Footprint {
 // ---------------------------------------------------------------------------------------------
 // Runs
 
-const stats = (xs: readonly number[]): { min: number; median: number; max: number } | undefined => {
+export const stats = (xs: readonly number[]): { min: number; median: number; max: number } | undefined => {
   if (xs.length === 0) return undefined;
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length % 2 === 1 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
   return { min: s[0]!, median: mid, max: s[s.length - 1]! };
 };
 
-class Bench {
+export class Bench {
   readonly lab = new Lab();
   /** Virtual IPs per pair (issue 15's scale runs: 1, 10, 100). */
   vipCount = 1;
@@ -515,7 +526,13 @@ class Bench {
     this.log(`  ! ${profile} ${col}: ${text}`);
   }
 
-  async makePair(impl: Column, p: Profile, subnet: string): Promise<Pair> {
+  /** BEFORESTART, if given, may rewrite a node's configuration before its daemon starts. */
+  async makePair(
+    impl: Column,
+    p: Profile,
+    subnet: string,
+    beforeStart?: (m: Machine) => void,
+  ): Promise<Pair> {
     const nodes = await this.lab.addPair(
       `${String.fromCharCode(97 + this.pairsMade++)}${impl.slice(0, 2)}`,
       subnet,
@@ -525,7 +542,10 @@ class Bench {
       new AddrMonitor(nodes[0].netns),
       new AddrMonitor(nodes[1].netns),
     ];
-    for (const m of nodes) configure(impl, p, m, vips);
+    for (const m of nodes) {
+      configure(impl, p, m, vips);
+      beforeStart?.(m);
+    }
     // Start both, then wait for the preferred node to hold the VIP.
     const d0 = { pid: await startDaemon(impl, p, nodes[0], nodes[1]), startedMs: Date.now() };
     const d1 = { pid: await startDaemon(impl, p, nodes[1], nodes[0]), startedMs: Date.now() };
@@ -745,7 +765,7 @@ class Bench {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-const fmt = (v: number): string =>
+export const fmt = (v: number): string =>
   Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2);
 
 export function formatTable(r: Results): string {

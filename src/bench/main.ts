@@ -8,9 +8,10 @@ const BENCHES: Record<string, () => Promise<{ run: (argv?: readonly string[]) =>
   log: () => import('./log.js'),
   fuzz: () => import('./fuzz.js'),
   failover: () => import('./failover.js'),
+  load: () => import('./load.js'),
 };
 /** Long or robustness-only benchmarks: run only when named. */
-const ONLY_WHEN_NAMED = new Set(['fuzz', 'failover']);
+const ONLY_WHEN_NAMED = new Set(['fuzz', 'failover', 'load']);
 
 async function main(): Promise<void> {
   // Benchmark names come first; from the first option on, the arguments belong to the benchmarks
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const firstOption = all.findIndex((a) => a.startsWith('-'));
   const names = firstOption < 0 ? all : all.slice(0, firstOption);
   const options = firstOption < 0 ? [] : all.slice(firstOption);
-  // fuzz is long (10^6 inputs) and checks robustness, failover takes minutes: only when named.
+  // fuzz is long (10^6 inputs) and checks robustness, failover and load take minutes: only when named.
   const selected = names.length > 0 ? names : Object.keys(BENCHES).filter((n) => !ONLY_WHEN_NAMED.has(n));
   for (const name of selected) {
     if (/^\d+$/.test(name)) continue; // a benchmark's own argument (director sizes)

@@ -22,6 +22,7 @@ import {
   readlinkSync,
   realpathSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,7 +78,8 @@ function alive(pid: number, start: string | undefined): boolean {
   }
 }
 
-function childrenOf(pid: number): number[] {
+/** Host pids of a process's children (its main thread's). */
+export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
       .trim()
@@ -352,7 +354,8 @@ export class Machine {
         if (exe !== '' && exe !== nsenterExe) return kid;
       }
       if (child.exitCode !== null || Date.now() > deadline) {
-        const text = existsSync(out) ? readFileSync(out, 'utf8') : '';
+        // The output may be a FIFO (bench load stalls a log that way): reading it would block.
+        const text = existsSync(out) && statSync(out).isFile() ? readFileSync(out, 'utf8') : '';
         throw new Error(`${this.netns}: ${cmd.join(' ')} did not start: ${text.trim().slice(-500)}`);
       }
       await sleep(10);
