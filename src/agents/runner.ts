@@ -348,6 +348,10 @@ export class ResourceRunner {
           : 'it was aborted';
       log('error', `${label} ${[...resource.args, action].join(' ')} ${what}; ${how}`);
     } else if (result.rc !== 0 && action !== 'status') log('error', `Return code ${result.rc} from ${label}`);
+    // An in-process action whose `ip` answers were at hand (replayed, or quick) runs start to end
+    // in microtasks; a group of many such resources would then hold the event loop — and the
+    // heartbeats behind it — for its whole start. One turn of the loop per action prevents that.
+    if (inProcess) await new Promise<void>((resolve) => setImmediate(resolve));
     if (early && (action === 'start' || result.timedOut || heartbeatSaysRunning(result.stdout)))
       // Taken by this start, or not to be taken: it runs already (no start follows), or its
       // status could not be had (heartbeat's machine then stops, it does not start).
