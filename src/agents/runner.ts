@@ -139,7 +139,7 @@ function exitStatus(code: number | null, sig: NodeJS.Signals | null): number {
  * resource never run at the same time.
  */
 /** How long a share of a batch sent ahead waits for its start before it is taken back. */
-const EARLY_START_LIFETIME_MS = 10_000;
+const EARLY_START_LIFETIME_MS = 60_000;
 
 export class ResourceRunner {
   private readonly opts: RunnerOptions;
