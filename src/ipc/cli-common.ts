@@ -6,7 +6,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { daemonPaths } from '../daemon/paths.js';
 import { runningPid } from '../daemon/pidfile.js';
-import { apiSocketPaths } from './api.js';
+import { apiSocketPaths } from './socket-paths.js';
 
 /** The sockets of the daemon this CLI talks to (TSBEAT_RUNDIR, default /run/tsbeat). */
 export function clientSocketPaths(env: NodeJS.ProcessEnv = process.env): {
