@@ -82,7 +82,12 @@ export function haLog(message: string, io: RequestIo): void {
   if (facility) {
     // Best effort, as the script's `logger` call: a missing logger changes nothing else.
     // child_process is loaded here only: importing it costs every run some start-up time.
-    process.getBuiltinModule('node:child_process').spawnSync('logger', ['-t', tag, '-p', `${facility}.notice`, message], { timeout: 2000, stdio: 'ignore' });
+    process
+      .getBuiltinModule('node:child_process')
+      .spawnSync('logger', ['-t', tag, '-p', `${facility}.notice`, message], {
+        timeout: 2000,
+        stdio: 'ignore',
+      });
   }
   if (logfile) append(logfile, `${date} ${tag}:    ${message}\n`);
   if (!facility && !logfile) io.stderr(`${date}${message}\n`);
