@@ -4,7 +4,8 @@
 // with performance data; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
 
 import { parseArgs } from 'node:util';
-import { clientSocketPaths, daemonAlive, isMainModule } from '../ipc/cli-common.js';
+import { clientSocketPaths, isMainModule } from '../ipc/cli-common.js';
+import { daemonAlive } from '../ipc/cli-daemon.js';
 import { ApiCallError, ApiUnavailableError, isTransient, openFirst, retrying } from '../ipc/client.js';
 import { printable } from '../lib/printable.js';
 import {

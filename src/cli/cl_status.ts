@@ -8,11 +8,11 @@ import { hostname } from 'node:os';
 import {
   clientSocketPaths,
   clLogLine,
-  daemonAlive,
   heartbeatBoolean,
   isMainModule,
   type LogPriority,
 } from '../ipc/cli-common.js';
+import { daemonAlive } from '../ipc/cli-daemon.js';
 import {
   ApiCallError,
   type ApiSession,

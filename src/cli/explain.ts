@@ -2,7 +2,8 @@
 // and tells, one line per ownership change, why it happened and how long each step took.
 
 import { parseArgs } from 'node:util';
-import { clientSocketPaths, daemonAlive } from '../ipc/cli-common.js';
+import { clientSocketPaths } from '../ipc/cli-common.js';
+import { daemonAlive } from '../ipc/cli-daemon.js';
 import { ApiUnavailableError, isTransient, openFirst, retrying } from '../ipc/client.js';
 import { printable } from '../lib/printable.js';
 import { explain, formatExplain } from '../observe/explain.js';

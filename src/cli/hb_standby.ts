@@ -3,7 +3,6 @@
 // arguments, texts and exit codes; unlike heartbeat's scripts, which block for ever on a FIFO
 // nobody reads, it gets an answer from the daemon or a clear error within a deadline.
 
-import { spawnSync } from 'node:child_process';
 import { appendFileSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isatty } from 'node:tty';
@@ -82,7 +81,13 @@ export function haLog(message: string, io: RequestIo): void {
   const logfile = env['HA_LOGFILE'] ?? '';
   if (facility) {
     // Best effort, as the script's `logger` call: a missing logger changes nothing else.
-    spawnSync('logger', ['-t', tag, '-p', `${facility}.notice`, message], { timeout: 2000, stdio: 'ignore' });
+    // child_process is loaded here only: importing it costs every run some start-up time.
+    process
+      .getBuiltinModule('node:child_process')
+      .spawnSync('logger', ['-t', tag, '-p', `${facility}.notice`, message], {
+        timeout: 2000,
+        stdio: 'ignore',
+      });
   }
   if (logfile) append(logfile, `${date} ${tag}:    ${message}\n`);
   if (!facility && !logfile) io.stderr(`${date}${message}\n`);

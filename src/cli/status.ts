@@ -2,7 +2,8 @@
 // timing and the takeover time it implies, recent events), or as JSON for scripts.
 
 import { parseArgs } from 'node:util';
-import { clientSocketPaths, daemonAlive } from '../ipc/cli-common.js';
+import { clientSocketPaths } from '../ipc/cli-common.js';
+import { daemonAlive } from '../ipc/cli-daemon.js';
 import { ApiCallError, ApiUnavailableError, isTransient, openFirst, retrying } from '../ipc/client.js';
 import type { StatusReport } from '../ipc/schema.js';
 import { REJECT_CLASSES } from '../lib/rejected.js';

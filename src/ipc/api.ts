@@ -23,15 +23,10 @@ import {
   validateArgs,
 } from './schema.js';
 import { ApiError, ApiServer, type Dispatch, type ServerLimits } from './server.js';
+import { apiSocketPaths } from './socket-paths.js';
 import type { ClusterView, FencingInfo, NodeInfo, StandbyResult } from './view.js';
 
-export const READ_SOCKET_NAME = 'api.sock';
-export const CONTROL_SOCKET_NAME = 'control.sock';
-
-/** The two socket paths in a run directory. */
-export function apiSocketPaths(runDir: string): { readonly read: string; readonly control: string } {
-  return { read: join(runDir, READ_SOCKET_NAME), control: join(runDir, CONTROL_SOCKET_NAME) };
-}
+export { apiSocketPaths, CONTROL_SOCKET_NAME, READ_SOCKET_NAME } from './socket-paths.js';
 
 /** heartbeat's API group (HA_APIGROUP), authorised for casual clients unless ha.cf says otherwise. */
 export const DEFAULT_API_GROUP = 'haclient';

@@ -1,12 +1,12 @@
 // Part: what the local-API CLIs (cl_status, hb_standby, hb_takeover, tsbeat status) share:
 // where the sockets are, heartbeat's time stamps and log-line formats, and the check that
-// lets one module be both a `bin` entry and a `tsbeat` sub-command.
+// lets one module be both a `bin` entry and a `tsbeat` sub-command. hb_standby loads this at
+// every start: what only some CLIs need (the pid file: cli-daemon.ts) lives elsewhere.
 
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { daemonPaths } from '../daemon/paths.js';
-import { runningPid } from '../daemon/pidfile.js';
-import { apiSocketPaths } from './api.js';
+import { apiSocketPaths } from './socket-paths.js';
 
 /** The sockets of the daemon this CLI talks to (TSBEAT_RUNDIR, default /run/tsbeat). */
 export function clientSocketPaths(env: NodeJS.ProcessEnv = process.env): {
@@ -14,14 +14,6 @@ export function clientSocketPaths(env: NodeJS.ProcessEnv = process.env): {
   readonly control: string;
 } {
   return apiSocketPaths(daemonPaths(env).runDir);
-}
-
-/**
- * The daemon's pid when its pid file (in TSBEAT_RUNDIR) names a live process: how the CLIs tell
- * a daemon too busy to answer from one that is not running.
- */
-export function daemonAlive(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  return runningPid(daemonPaths(env).pidFile);
 }
 
 /**
