@@ -16,7 +16,6 @@ import { type Message, stringField } from '../codec/model.js';
 import { authkeysModeProblem, parseAuthkeys } from '../config/authkeys.js';
 import type { Config, ResourceConfig } from '../config/model.js';
 import { tsbeatSettingsOf } from '../config/tsbeat-cf.js';
-import { lvsDrAtStart } from '../director/lvs-dr.js';
 import { type ApiServers, SignedOnClients, startApiServers } from '../ipc/api.js';
 import { type Clock, systemClock } from '../lib/clock.js';
 import { formatDiagnostic } from '../lib/diagnostic.js';
@@ -29,14 +28,14 @@ import { type Fencer, HaNode, type HaNodeResources } from '../node/ha-node.js';
 import { logMediumEvent } from '../node/words.js';
 import { readConfigDigest } from '../observe/config-digest.js';
 import { Observer } from '../observe/observer.js';
-import { IpfailDriver } from '../ping/ipfail-driver.js';
+import type { IpfailDriver } from '../ping/ipfail-driver.js';
 import { ipfailSetup, isIpfailCommand } from '../ping/ipfail-setup.js';
 import { ipv6Hosts, pingNodeSpecs } from '../ping/nodes.js';
-import { SystemPinger } from '../ping/pinger.js';
+import type { SystemPinger } from '../ping/pinger.js';
 import { PeerClientTable } from '../respawn/client-table.js';
-import { ClientChildren } from '../respawn/respawn.js';
-import { findStonithCommand, StonithFencer } from '../stonith/fencer.js';
-import { Watchdog, WatchdogOpenError } from '../watchdog/watchdog.js';
+import type { ClientChildren } from '../respawn/respawn.js';
+import type { StonithFencer } from '../stonith/fencer.js';
+import type { Watchdog } from '../watchdog/watchdog.js';
 import { type DaemonFaults, daemonFaults } from './faults.js';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock.js';
 import { createLog, type Log } from './log.js';
@@ -59,6 +58,43 @@ export interface DaemonOptions {
    * error (see failOver). Default: process.exit.
    */
   readonly exit?: (code: number) => void;
+}
+
+/**
+ * The subsystems ha.cf asks for only on some clusters, loaded at start when it does: each costs
+ * resident memory in every daemon that imports it, used or not. None is on the takeover path
+ * unless configured (a STONITH device fences before a takeover), and all are loaded before the
+ * media open, so nothing waits on a load once the node runs.
+ */
+interface OptionalSubsystems {
+  readonly watchdog?: typeof import('../watchdog/watchdog.js');
+  readonly stonith?: typeof import('../stonith/fencer.js');
+  readonly pinger?: typeof import('../ping/pinger.js');
+  readonly ipfail?: typeof import('../ping/ipfail-driver.js');
+  readonly respawn?: typeof import('../respawn/respawn.js');
+  readonly lvsDr?: typeof import('../director/lvs-dr.js');
+}
+
+async function loadOptionalSubsystems(config: Config): Promise<OptionalSubsystems> {
+  const h = config.haCf;
+  const [watchdog, stonith, pinger, ipfail, respawn, lvsDr] = await Promise.all([
+    h.watchdog !== undefined ? import('../watchdog/watchdog.js') : undefined,
+    h.stonith.length > 0 ? import('../stonith/fencer.js') : undefined,
+    h.pingNodes.length > 0 ? import('../ping/pinger.js') : undefined,
+    h.clientChildren.some((c) => isIpfailCommand(c.command)) ? import('../ping/ipfail-driver.js') : undefined,
+    h.clientChildren.some((c) => !c.failfast && !isIpfailCommand(c.command))
+      ? import('../respawn/respawn.js')
+      : undefined,
+    tsbeatSettingsOf(config).lvsDr ? import('../director/lvs-dr.js') : undefined,
+  ]);
+  return {
+    ...(watchdog ? { watchdog } : {}),
+    ...(stonith ? { stonith } : {}),
+    ...(pinger ? { pinger } : {}),
+    ...(ipfail ? { ipfail } : {}),
+    ...(respawn ? { respawn } : {}),
+    ...(lvsDr ? { lvsDr } : {}),
+  };
 }
 
 /** Exit status after an internal error was contained (resources released or not). */
@@ -121,6 +157,8 @@ export class Daemon {
       );
     }
     this.lock = await acquireInstanceLock(paths.runDir);
+    const optional = await loadOptionalSubsystems(config);
+    this.optional = optional;
     const faults = parseFaultHooks(process.env[FAULT_ENV]);
     if (faults.hooks.length > 0 || faults.errors.length > 0) {
       log.warn(
@@ -140,7 +178,8 @@ export class Daemon {
     if (id.seed !== undefined) log.info(`uuid from node name ${config.localNode} (seed is ${id.seed})`);
     if (id.created) log.info('No uuid found for current node - generating a new uuid.');
 
-    if (h.watchdog !== undefined) {
+    if (h.watchdog !== undefined && optional.watchdog) {
+      const { Watchdog, WatchdogOpenError } = optional.watchdog;
       try {
         this.watchdog = Watchdog.open(h.watchdog, (level, msg) => log[level](msg));
       } catch (e) {
@@ -161,7 +200,7 @@ export class Daemon {
       logDrops: () => log.stats(),
     });
     // The tutorial's lvsdr boot script, when ha.cf asks for it (src/director/lvs-dr.ts).
-    lvsDrAtStart(config, (level, message) => log[level](message));
+    optional.lvsDr?.lvsDrAtStart(config, (level, message) => log[level](message));
 
     try {
       this.media = buildMedia(h.media, systemClock, (e) => logMediumEvent(log, e));
@@ -182,8 +221,8 @@ export class Daemon {
 
     // Ping nodes: the core judges them, the system `ping` sends the echoes (src/ping/).
     const pingNodes = pingNodeSpecs(h.pingNodes, h.nodes);
-    if (pingNodes.length > 0) {
-      this.pinger = new SystemPinger({
+    if (pingNodes.length > 0 && optional.pinger) {
+      this.pinger = new optional.pinger.SystemPinger({
         onReply: (host) => this.node?.pingReply(host),
         log: (level, msg) => log[level](msg),
         replyTimeoutMs: Math.max(1000, h.keepaliveMs),
@@ -228,15 +267,20 @@ export class Daemon {
     observer.attach(node);
     const ipfail = ipfailSetup(config);
     if (ipfail && 'problem' in ipfail) log.error(`ipfail not started: ${ipfail.problem}`);
-    else if (ipfail) {
-      this.ipfail = new IpfailDriver({ node, clock: systemClock, cfg: ipfail.cfg, log: (l, m) => log[l](m) });
+    else if (ipfail && optional.ipfail) {
+      this.ipfail = new optional.ipfail.IpfailDriver({
+        node,
+        clock: systemClock,
+        cfg: ipfail.cfg,
+        log: (l, m) => log[l](m),
+      });
       log.info(`ipfail: built in, watching ${pingNodes.length} ping node(s) against ${ipfail.cfg.peer}`);
     }
     node.start();
     // respawn lines (ipfail is built in, above): started with the daemon, stopped first at shutdown.
     const children = h.clientChildren.filter((c) => !c.failfast && !isIpfailCommand(c.command));
-    if (children.length > 0) {
-      this.clients = new ClientChildren({
+    if (children.length > 0 && optional.respawn) {
+      this.clients = new optional.respawn.ClientChildren({
         children,
         env: this.clientEnvironment(),
         log: (level, msg) => log[level](msg),
@@ -482,7 +526,9 @@ export class Daemon {
     const { config } = this.opts;
     const h = config.haCf;
     const device = h.stonith.at(-1);
-    if (!device) return undefined;
+    const stonith = this.optional?.stonith;
+    if (!device || !stonith) return undefined;
+    const { findStonithCommand, StonithFencer } = stonith;
     const log = this.log;
     const settings = tsbeatSettingsOf(config);
     const command = findStonithCommand();
@@ -514,6 +560,8 @@ export class Daemon {
   }
 
   fencer: StonithFencer | undefined;
+  /** What loadOptionalSubsystems loaded for this configuration. */
+  private optional: OptionalSubsystems | undefined;
   /** Journal, metrics and config digest (src/observe). */
   observer: Observer | undefined;
   private metrics: MetricsServer | undefined;

@@ -3,9 +3,9 @@
 // group never holds up another group's takeover or a fence; gives a fence a hard deadline.
 // Timers are injected: the daemon passes real ones, the simulator its virtual clock.
 
-import { type Actor, createActor, fromPromise } from 'xstate';
 import type { ResourceConfig, ResourceGroupConfig } from '../config/model.js';
 import type { Timers } from '../lib/clock.js';
+import { type Actor, createActor, fromPromise } from '../lib/xstate.js';
 import {
   type GroupLogLevel,
   groupMachine,

@@ -26,8 +26,8 @@
 //   still running past its        once
 //   deadline (left behind)
 
-import { assign, fromPromise, setup } from 'xstate';
 import type { ResourceConfig } from '../config/model.js';
+import { assign, fromPromise, setup } from '../lib/xstate.js';
 
 export interface ResourceOpInput {
   readonly resource: ResourceConfig;
