@@ -81,12 +81,17 @@ prebuilds=$lib/node_modules/@serialport/bindings-cpp/prebuilds
 find "$prebuilds" -mindepth 1 -maxdepth 1 ! -name linux-x64 -exec rm -rf {} +
 
 # Commands on PATH: each runs its module with the packaged runtime, whatever node PATH has.
+# tsbeat (the daemon under systemd: tsbeat start --foreground) gets the node options the daemon
+# needs to be real-time (DAEMON_NODE_FLAGS in src/daemon/os-tuning.ts: GC on the main thread).
+daemon_flags=$("$node_bin" --input-type=module -e "import { DAEMON_NODE_FLAGS } from '$lib/dist/daemon/os-tuning.js'; console.log(DAEMON_NODE_FLAGS.join(' '))")
 for cmd in tsbeat cl_status hb_standby hb_takeover check_tsbeat; do
   [ -f "$lib/dist/cli/$cmd.js" ] || { echo "build-deb: dist/cli/$cmd.js is missing" >&2; exit 1; }
+  flags=""
+  [ "$cmd" = tsbeat ] && flags="$daemon_flags "
   cat > "$stage/usr/bin/$cmd" <<EOF
 #!/bin/sh
 # $cmd from the tsbeat package: the program in /usr/lib/tsbeat, on its own Node runtime.
-exec /usr/lib/tsbeat/node/bin/node /usr/lib/tsbeat/dist/cli/$cmd.js "\$@"
+exec /usr/lib/tsbeat/node/bin/node $flags/usr/lib/tsbeat/dist/cli/$cmd.js "\$@"
 EOF
   chmod 0755 "$stage/usr/bin/$cmd"
 done

@@ -17,6 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DAEMON_NODE_FLAGS } from '../daemon/os-tuning.js';
 import { apiSocketPaths } from '../ipc/api.js';
 import { openFirst } from '../ipc/client.js';
 import { Lab, type Machine, sleep, wallMicros } from '../lab/machine.js';
@@ -401,10 +402,15 @@ function floorScript(peer: string, keepaliveMs: number): string {
 async function startDaemon(impl: ImplName | 'floor', p: Profile, m: Machine, peer: Machine): Promise<number> {
   switch (impl) {
     case 'tsbeat':
-      return m.spawn([process.execPath, TSBEAT_JS, 'start', '--foreground', '-c', '/etc/ha.d'], 'tsbeat', {
-        TSBEAT_STATEDIR: join(m.dir, 'tsbeat-state'),
-        TSBEAT_RUNDIR: join(m.dir, 'run'),
-      });
+      // As the packaged tsbeat command starts it (scripts/package/build-deb.sh).
+      return m.spawn(
+        [process.execPath, ...DAEMON_NODE_FLAGS, TSBEAT_JS, 'start', '--foreground', '-c', '/etc/ha.d'],
+        'tsbeat',
+        {
+          TSBEAT_STATEDIR: join(m.dir, 'tsbeat-state'),
+          TSBEAT_RUNDIR: join(m.dir, 'run'),
+        },
+      );
     case 'heartbeat':
       return m.spawn([HEARTBEAT_BIN, '-f'], 'heartbeat');
     case 'keepalived':

@@ -55,7 +55,7 @@ const METRICS_PORT = 9694;
 const PROFILE = PROFILES['50ms'];
 
 export const USAGE = `usage: npm run bench -- load [--minutes N] [--phase cpu|stall]... [--only tsbeat|keepalived]...
-                            [--hogs N] [--json FILE]
+                            [--hogs N] [--hogs-at daemon|normal] [--json FILE]
 
   --minutes N     length of each phase, in minutes (default 10; fractions allowed, e.g. 0.1)
   --phase P       phase(s) to run, in order (default both):
@@ -63,6 +63,11 @@ export const USAGE = `usage: npm run bench -- load [--minutes N] [--phase cpu|st
                     stall  no hogs; every daemon log on a FIFO that nobody reads
   --only IMPL     implementation(s) to run (default both: tsbeat, keepalived)
   --hogs N        CPU hogs in the cpu phase (default 2)
+  --hogs-at L     their scheduling level (default daemon):
+                    daemon  the daemons' own level (tsbeat's SCHED_RR 1; keepalived is put there
+                            too): each wake-up of a daemon can wait a hog's whole 100 ms RR slice
+                    normal  SCHED_OTHER at the daemons' nice value (ordinary CPU-bound work,
+                            which heartbeat's realtime default exists to rise above)
   --json FILE     also write the results as JSON
 tsbeat at keepalive 50ms, deadtime 150ms, warntime 100ms, initdead 300ms; keepalived VRRPv3
 advert_int 0.05, each a pair of namespace machines moving one VIP, both pairs at once. Target
@@ -399,6 +404,7 @@ class LoadBench {
     minutes: number,
     hogs: number,
     net: number,
+    hogsAt: 'daemon' | 'normal' = 'daemon',
   ): Promise<PhaseResult> {
     const notes: string[] = [];
     const note = (s: string): void => {
@@ -481,7 +487,9 @@ class LoadBench {
       // Without tsbeat, keepalived's own level (its VRRP process, the one that sends adverts).
       const own = (x: Pair | undefined): SchedLevel | undefined =>
         x === undefined ? undefined : schedLevelOf(x.nodes[0].pids().at(-1) ?? 0);
-      const level = tsbeatLevel ?? own(live[0]) ?? schedLevelOf(process.pid)!;
+      const daemonLevel = tsbeatLevel ?? own(live[0]) ?? schedLevelOf(process.pid)!;
+      const level: SchedLevel =
+        hogsAt === 'daemon' ? daemonLevel : { policy: 'other', rtPriority: 0, nice: daemonLevel.nice };
       this.hogs.start(hogs, level, minutes * 60);
       const hogLevels = await this.hogs.levels();
       load = `${hogs} CPU hog${hogs === 1 ? '' : 's'} (sh busy loops) at ${hogLevels.join(', ') || '-'}`;
@@ -637,6 +645,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     phase?: string[];
     only?: string[];
     hogs?: string;
+    'hogs-at'?: string;
     json?: string;
     help?: boolean;
   };
@@ -648,6 +657,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
         phase: { type: 'string', multiple: true },
         only: { type: 'string', multiple: true },
         hogs: { type: 'string' },
+        'hogs-at': { type: 'string' },
         json: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -665,6 +675,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   }
   const minutes = Number(o.minutes ?? '10');
   const hogs = Number(o.hogs ?? '2');
+  const hogsAt = (o['hogs-at'] ?? 'daemon') as 'daemon' | 'normal';
   const phases = (o.phase ?? [...PHASES]) as Phase[];
   let impls = (o.only ?? [...LOAD_IMPLS]) as ImplName[];
   const bad =
@@ -672,11 +683,13 @@ export async function run(argv: readonly string[] = []): Promise<void> {
       ? '--minutes must be a number > 0'
       : !Number.isInteger(hogs) || hogs < 0 || hogs > 64
         ? '--hogs must be an integer 0-64'
-        : phases.some((p) => !PHASES.includes(p))
-          ? '--phase is cpu or stall'
-          : impls.some((i) => !LOAD_IMPLS.includes(i))
-            ? '--only is tsbeat or keepalived'
-            : undefined;
+        : hogsAt !== 'daemon' && hogsAt !== 'normal'
+          ? '--hogs-at is daemon or normal'
+          : phases.some((p) => !PHASES.includes(p))
+            ? '--phase is cpu or stall'
+            : impls.some((i) => !LOAD_IMPLS.includes(i))
+              ? '--only is tsbeat or keepalived'
+              : undefined;
   if (bad) {
     process.stderr.write(`bench load: ${bad}\n\n${USAGE}`);
     process.exitCode = 2;
@@ -698,6 +711,7 @@ export async function run(argv: readonly string[] = []): Promise<void> {
     keepalived: spawnSync(KEEPALIVED_BIN, ['--version'], { encoding: 'utf8' }).stderr?.split('\n')[0] ?? '',
     minutesPerPhase: minutes,
     hogs,
+    hogsAt,
     phases,
     implementations: impls,
     profile: PROFILE,
@@ -712,7 +726,8 @@ export async function run(argv: readonly string[] = []): Promise<void> {
   process.once('SIGTERM', stop);
   const results: LoadResults = { meta, phases: [] };
   try {
-    for (const [i, ph] of phases.entries()) results.phases.push(await lb.phase(ph, impls, minutes, hogs, i));
+    for (const [i, ph] of phases.entries())
+      results.phases.push(await lb.phase(ph, impls, minutes, hogs, i, hogsAt));
   } finally {
     lb.destroy();
     process.off('SIGINT', stop);

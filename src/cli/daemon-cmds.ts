@@ -8,6 +8,7 @@ import { systemHost } from '../config/host.js';
 import { loadConfig } from '../config/load.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { AlreadyRunningError } from '../daemon/instance-lock.js';
+import { DAEMON_NODE_FLAGS } from '../daemon/os-tuning.js';
 import { daemonPaths } from '../daemon/paths.js';
 import { runningPid } from '../daemon/pidfile.js';
 import { formatDiagnostic, sortDiagnostics } from '../lib/diagnostic.js';
@@ -186,10 +187,14 @@ function installDebugSignals(daemon: Daemon): void {
 /** Re-run ourselves detached, and report once the child says it started (or died). */
 async function detach(argv: string[], pidFile: string): Promise<number> {
   const out = openSync('/dev/null', 'a');
-  const child = spawn(process.execPath, [process.argv[1]!, 'start', ...argv, '--daemonized'], {
-    detached: true,
-    stdio: ['ignore', out, out, 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...DAEMON_NODE_FLAGS, process.argv[1]!, 'start', ...argv, '--daemonized'],
+    {
+      detached: true,
+      stdio: ['ignore', out, out, 'pipe'],
+    },
+  );
   const status = child.stdio[STATUS_FD] as NodeJS.ReadableStream | null;
   let said = '';
   status?.setEncoding('utf8');

@@ -9,6 +9,15 @@
 // priority (SCHED_RESET_ON_FORK), and it does not go real-time when the kernel's RT
 // throttling is switched off, because a runaway JavaScript event loop at SCHED_RR could
 // then starve every other process of its CPU. Memory is never locked: Node has no mlockall.
+//
+// Real time is only worth having if the heartbeat thread never waits for a thread or process that
+// runs behind it. Measured under two busy loops at SCHED_RR 1 on a 2-CPU machine (bench load,
+// phase cpu): with V8's default parallel and concurrent GC, the main thread sleeps on a futex
+// until a GC helper thread (also SCHED_RR 1, but queued behind a busy loop for up to a 100 ms
+// time slice) has finished its share: 100-300 ms holes several times a second, and outliers of
+// seconds. Hence DAEMON_NODE_FLAGS: the daemon's node runs with --single-threaded-gc (the `tsbeat`
+// wrapper and `tsbeat start`'s detached re-run pass it; V8 refuses it at run time), and when it
+// is missing the realtime line says so.
 
 import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -44,7 +53,16 @@ export interface OsDeps {
   /** Thread ids of `pid` (/proc/PID/task). */
   threads(pid: number): Promise<readonly number[]>;
   setNice(pid: number, nice: number): void;
+  /** The node options this process was started with (process.execArgv). */
+  readonly execArgv: readonly string[];
 }
+
+/**
+ * node(1) options the daemon must be started with (V8 flags cannot be changed once it runs):
+ * garbage collection on the main thread only, so that no heartbeat ever waits for a GC helper
+ * thread. A small heap (a few MB) keeps those pauses at a few ms.
+ */
+export const DAEMON_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
 
 /** The nice value used when real-time scheduling is asked for but cannot be had. */
 export const FALLBACK_NICE = -10;
@@ -79,6 +97,7 @@ export function systemOsDeps(pid = process.pid): OsDeps {
       }
     },
     setNice: (p, nice) => setPriority(p, nice),
+    execArgv: process.execArgv,
   };
 }
 
@@ -145,12 +164,19 @@ async function applyRealtime(req: OsTuningRequest, deps: OsDeps): Promise<OsLine
   const states = await Promise.all(tids.map((t) => schedOf(deps, t)));
   const rr = states.filter((s) => s?.policy === SCHED_RR && s.prio === prio).length;
   if (rr === 0) return fallback(`chrt succeeded but the kernel reports no thread at SCHED_RR ${prio}`);
-  return [
+  const lines: OsLine[] = [
     {
       level: 'info',
       text: `realtime: SCHED_RR priority ${prio} applied (${rr} of ${tids.length} threads; programs tsbeat starts run at normal priority); ${noLock}`,
     },
   ];
+  const missing = DAEMON_NODE_FLAGS.filter((f) => !deps.execArgv.includes(f));
+  if (missing.length > 0)
+    lines.push({
+      level: 'warn',
+      text: `realtime: node was started without ${missing.join(' ')}: heartbeats can wait for garbage collector threads under CPU load (start tsbeat through the tsbeat command, or run node ${missing.join(' ')})`,
+    });
+  return lines;
 }
 
 async function applyCoredumps(req: OsTuningRequest, deps: OsDeps): Promise<OsLine[]> {

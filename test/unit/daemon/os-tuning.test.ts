@@ -4,7 +4,8 @@
  * log lines come back: SCHED_RR at rtprio (default 1) through chrt on every thread with
  * reset-on-fork, checked against what the kernel then reports; nice -10 and a warning
  * naming the reason when chrt is missing, fails, or the kernel has RT throttling off;
- * nothing for `realtime off`; prlimit for core files, heartbeat's three core_pattern
+ * nothing for `realtime off`; a warning when node runs without DAEMON_NODE_FLAGS (GC threads);
+ * prlimit for core files, heartbeat's three core_pattern
  * warnings on kernel defaults; that memory locking is always said to be missing; and that
  * nothing throws. As root it then runs the built module in a child Node process on itself:
  * the kernel reports SCHED_RR at the asked priority for its threads, an unlimited core
@@ -14,7 +15,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyOsTuning, type OsDeps, type RunResult } from '../../../src/daemon/os-tuning.js';
+import {
+  applyOsTuning,
+  DAEMON_NODE_FLAGS,
+  type OsDeps,
+  type RunResult,
+} from '../../../src/daemon/os-tuning.js';
 import { REPO } from '../../support/cli.js';
 
 interface World {
@@ -27,6 +33,8 @@ interface World {
   corePattern?: string;
   coreUsesPid?: string;
   niceFails?: boolean;
+  /** node options of the process (default: the daemon's DAEMON_NODE_FLAGS). */
+  execArgv?: string[];
 }
 
 function fakeDeps(w: World): { deps: OsDeps; calls: string[] } {
@@ -63,6 +71,7 @@ function fakeDeps(w: World): { deps: OsDeps; calls: string[] } {
       calls.push(`nice ${nice}`);
       if (w.niceFails) throw new Error('EACCES: permission denied');
     },
+    execArgv: w.execArgv ?? [...DAEMON_NODE_FLAGS],
   };
   return { deps, calls };
 }
@@ -153,6 +162,24 @@ describe('applyOsTuning', () => {
       ],
     ],
     [
+      'node started without --single-threaded-gc: SCHED_RR applied, and a warning that GC threads can hold heartbeats up',
+      { realtime: true, coredumps: false },
+      { execArgv: ['--max-old-space-size=64'] },
+      [CHRT(1)],
+      [
+        /^info: realtime: SCHED_RR priority 1 applied \(1 of 1 threads/,
+        /^warn: realtime: node was started without --single-threaded-gc: heartbeats can wait for garbage collector threads under CPU load \(start tsbeat through the tsbeat command, or run node --single-threaded-gc\)$/,
+        /^info: coredumps: off in ha.cf/,
+      ],
+    ],
+    [
+      'realtime off: no warning about node options',
+      { realtime: false, coredumps: false },
+      { execArgv: [] },
+      [],
+      [/^info: realtime: off in ha.cf; normal scheduling$/, /^info: coredumps: off/],
+    ],
+    [
       "prlimit missing, kernel default core_pattern: heartbeat's three warnings",
       { realtime: false, coredumps: true },
       {
@@ -211,7 +238,7 @@ describe('on this machine (root): the kernel agrees', () => {
       console.log('CHILD ' + sched(execFileSync('cat', ['/proc/self/stat'], { encoding: 'utf8' })));
       console.log('CORE ' + fs.readFileSync('/proc/self/limits', 'utf8').split('\\n').find((l) => l.startsWith('Max core')));
     `;
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      const r = spawnSync(process.execPath, [...DAEMON_NODE_FLAGS, '--input-type=module', '-e', script], {
         encoding: 'utf8',
         timeout: 30_000,
       });
@@ -219,6 +246,7 @@ describe('on this machine (root): the kernel agrees', () => {
       expect(r.stdout).toMatch(
         /^LINE info: realtime: SCHED_RR priority 3 applied \(\d+ of \d+ threads; programs tsbeat starts run at normal priority\); memory not locked/m,
       );
+      expect(r.stdout).not.toMatch(/^LINE warn: realtime/m);
       expect(r.stdout).toMatch(/^LINE info: coredumps: core file size limit raised to unlimited$/m);
       expect(r.stdout).toMatch(/^MAIN 2\/3$/m); // policy SCHED_RR (2), rt_priority 3
       expect(r.stdout).toMatch(/^CHILD 0\/0$/m); // SCHED_OTHER: reset on fork
