@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../daemon/os-tuning.js';
 
 const TSBEAT_JS = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'tsbeat.js');
 
@@ -138,6 +139,7 @@ export class LocalPair {
         'exec',
         n.ns,
         process.execPath,
+        ...DAEMON_NODE_FLAGS,
         TSBEAT_JS,
         'start',
         '--foreground',

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/os-tuning.js';
 import type { ExitInfo, HarnessNode, SpawnedProcess } from './cluster.js';
 import { requireTools, TOOLS } from './guard.js';
 import { hostPidOf, isTrackedAlive, pidNamespaceOf, sleep, type TrackedPid, track } from './proc.js';
@@ -172,11 +173,15 @@ export async function startTsbeat(node: HarnessNode, opts: TsbeatOptions = {}): 
   if (!existsSync(TSBEAT_JS)) {
     throw new Error(`tsbeat is not built: ${TSBEAT_JS} missing (run \`npm run build\` first)`);
   }
-  return startDaemon(node, [process.execPath, TSBEAT_JS, 'start', ...(opts.args ?? [])], {
-    kind: 'tsbeat',
-    label: 'tsbeat',
-    ...(opts.env === undefined ? {} : { env: opts.env }),
-  });
+  return startDaemon(
+    node,
+    [process.execPath, ...DAEMON_NODE_FLAGS, TSBEAT_JS, 'start', ...(opts.args ?? [])],
+    {
+      kind: 'tsbeat',
+      label: 'tsbeat',
+      ...(opts.env === undefined ? {} : { env: opts.env }),
+    },
+  );
 }
 
 export interface FactoryOptions {
