@@ -131,7 +131,8 @@ function parseAuthText(bytes: Uint8Array, start: number, end: number): FrameAuth
 function innerAuthOf(msg: Message): FrameAuth | undefined | 'unparsable' {
   // isauthentic() walks every field and keeps the LAST `auth` it sees.
   let last: Message['fields'][number] | undefined;
-  for (const f of msg.fields) if (f.name === AUTH_FIELD) last = f;
+  const fields = msg.fields;
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.name === AUTH_FIELD) last = fields[i];
   if (!last) return undefined;
   if (last.kind !== 'string') return 'unparsable';
   return parseAuthText(last.value, 0, last.value.length) ?? 'unparsable';
