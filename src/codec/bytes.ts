@@ -24,7 +24,8 @@ export function fromLatin1(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    assert(c < 256, `character U+${c.toString(16)} does not fit in one byte`);
+    // The message is built only on failure: this runs for every byte of every field sent.
+    if (c > 255) assert(false, `character U+${c.toString(16)} does not fit in one byte`);
     out[i] = c;
   }
   return out;
