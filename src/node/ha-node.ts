@@ -182,8 +182,6 @@ export class HaNode {
   private timer: unknown;
   /** The last netstring frame sent, for recognising its echo (see ownEcho). */
   private lastSent: { bytes: Uint8Array; message: Message; keyring: Keyring } | undefined;
-  /** The deadline `timer` was armed for. */
-  private timerAtMs = Number.NaN;
   private readonly deliverListeners: DeliverListener[] = [];
   private readonly eventListeners: EventListener[] = [];
   private readonly workListeners: WorkListener[] = [];
@@ -729,28 +727,18 @@ export class HaNode {
     }
   }
 
-  /**
-   * One timer for the core's next deadline. Most steps (every received heartbeat) leave that
-   * deadline where it was: the armed timer is then kept, not cancelled and set again, which
-   * would cost a timer-list removal and insertion and a Timeout object per frame.
-   */
   private schedule(wakeAtMs: number): void {
-    if (this.timer !== undefined && wakeAtMs === this.timerAtMs && !this.closed) return;
     this.opts.clock.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.closed || !Number.isFinite(wakeAtMs)) return;
     const delay = Math.max(0, wakeAtMs - this.opts.clock.monotonicMs());
-    this.timerAtMs = wakeAtMs;
     this.timer = this.opts.clock.setTimeout(this.onTimer, Math.ceil(delay));
   }
 
-  private readonly onTimer = (): void => {
-    // Fired: a step asking for the same deadline again (the timer ran a little early on the
-    // core's clock) must arm a new one.
-    this.timer = undefined;
+  /** One function for every arming of the membership timer, not a closure per step. */
+  private readonly onTimer = (): void =>
     this.guarded('timer', () => {
       if (this.opts.faults?.throwIn('timer')) throw new Error('test fault: exception in a timer handler');
       this.apply({ core: 'membership', input: { kind: 'tick' } });
     });
-  };
 }
