@@ -6,13 +6,13 @@ import { assert } from '../lib/assert.js';
 
 /** One char per byte (U+0000..U+00FF): lossless for any byte sequence. */
 export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let out = '';
-  if (end - start <= 64) {
-    // Field names and small values: a plain loop beats building an argument list.
-    for (let i = start; i < end; i++) out += String.fromCharCode(bytes[i]!);
-    return out;
-  }
+  if (end - start <= 1) return end > start ? String.fromCharCode(bytes[start]!) : '';
+  // One builtin call per chunk, not one string per byte: the daemon's codec runs a few
+  // times per heartbeat, mostly unoptimised, where a += loop allocates a string per byte.
   // apply() takes the typed array as the argument list; chunk it to stay under the limit.
+  if (end - start <= 4096)
+    return String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+  let out = '';
   for (let i = start; i < end; i += 4096) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 4096)) as unknown as number[]);
   }
@@ -24,7 +24,8 @@ export function fromLatin1(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    assert(c < 256, `character U+${c.toString(16)} does not fit in one byte`);
+    // The message is built only on failure: this runs for every byte of every field sent.
+    if (c > 255) assert(false, `character U+${c.toString(16)} does not fit in one byte`);
     out[i] = c;
   }
   return out;

@@ -179,7 +179,9 @@ export function decodeClassic(bytes: Uint8Array, limitBytes = MAX_FRAME_BYTES): 
  */
 function writeClassic(w: ByteWriter, msg: Message, depth: number, withHead: boolean): string | undefined {
   if (withHead) w.bytes(CLASSIC_START);
-  for (const field of msg.fields) {
+  const fields = msg.fields;
+  for (let k = 0; k < fields.length; k++) {
+    const field = fields[k]!;
     if (!withHead && field.name === 'auth') continue;
     const problem = fieldValueProblem(field);
     if (problem) return problem;
@@ -189,7 +191,8 @@ function writeClassic(w: ByteWriter, msg: Message, depth: number, withHead: bool
       case 'string':
         // heartbeat replaces newlines (and only them) in string values; a raw 0x13 in a
         // value is sent as is and comes back as a newline, exactly as in heartbeat.
-        for (const b of field.value) w.byte(b === LF ? STRING_NEWLINE_BYTE : b);
+        if (field.value.indexOf(LF) < 0) w.bytes(field.value);
+        else for (const b of field.value) w.byte(b === LF ? STRING_NEWLINE_BYTE : b);
         break;
       case 'binary':
       case 'compressed':

@@ -131,7 +131,8 @@ function parseAuthText(bytes: Uint8Array, start: number, end: number): FrameAuth
 function innerAuthOf(msg: Message): FrameAuth | undefined | 'unparsable' {
   // isauthentic() walks every field and keeps the LAST `auth` it sees.
   let last: Message['fields'][number] | undefined;
-  for (const f of msg.fields) if (f.name === AUTH_FIELD) last = f;
+  const fields = msg.fields;
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.name === AUTH_FIELD) last = fields[i];
   if (!last) return undefined;
   if (last.kind !== 'string') return 'unparsable';
   return parseAuthText(last.value, 0, last.value.length) ?? 'unparsable';
@@ -148,7 +149,9 @@ export function parseFrame(
   if (input.length > MAX_FRAME_BYTES) {
     return malformed(`frame of ${input.length} bytes exceeds MAXMSG-1 (${MAX_FRAME_BYTES})`, MAX_FRAME_BYTES);
   }
-  const bytes = input.slice();
+  // A real copy: Buffer.prototype.slice (a dgram message is a Buffer) would be a view, and
+  // views of a plain Uint8Array are cheaper than Buffer views.
+  const bytes = new Uint8Array(input);
   const trailingNul = bytes.length > 0 && bytes[bytes.length - 1] === NUL;
   const end = trailingNul ? bytes.length - 1 : bytes.length;
   if (startsWithAt(bytes, NETSTRING_START, 0)) {

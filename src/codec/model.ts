@@ -82,7 +82,9 @@ export function messageFromPairs(pairs: readonly (readonly [string, string])[]):
 
 /** The first field called `name` (cl_get_value semantics). */
 export function getField(msg: Message, name: string): Field | undefined {
-  for (const f of msg.fields) if (f.name === name) return f;
+  // An index loop: for-of allocates an iterator result per field in unoptimised code.
+  const fields = msg.fields;
+  for (let i = 0; i < fields.length; i++) if (fields[i]!.name === name) return fields[i];
   return undefined;
 }
 
@@ -120,10 +122,14 @@ export function getList(msg: Message, name: string): string[] | undefined {
  * This is cl_msg_mod / ha_msg_mod.
  */
 export function setField(msg: Message, field: Field): Message {
-  const i = msg.fields.findIndex((f) => f.name === field.name);
-  if (i < 0) return { fields: [...msg.fields, field] };
   const fields = msg.fields.slice();
-  fields[i] = field;
+  for (let i = 0; i < fields.length; i++) {
+    if (fields[i]!.name === field.name) {
+      fields[i] = field;
+      return { fields };
+    }
+  }
+  fields.push(field);
   return { fields };
 }
 

@@ -147,10 +147,11 @@ function parseNetstringField(
   const vStart = eq + 1;
   switch (kind) {
     case 'string': {
-      const nul = bytes.subarray(vStart, end).indexOf(NUL);
+      const value = bytes.subarray(vStart, end);
+      const nul = value.indexOf(NUL);
       // heartbeat keeps strings as C strings; a NUL would make it assert when re-encoding.
       if (nul >= 0) return malformed(`string field "${name}" contains a NUL byte`, vStart + nul);
-      return { ok: true, field: { name, kind, value: bytes.subarray(vStart, end) } };
+      return { ok: true, field: { name, kind, value } };
     }
     case 'binary':
     case 'compressed':
@@ -253,7 +254,9 @@ function listValueLength(items: readonly Uint8Array[]): number {
 /** Encode the body of `msg` into `w`; returns a reason when the message cannot be encoded. */
 function writeNetstringBody(w: ByteWriter, msg: Message, depth: number): string | undefined {
   w.bytes(NETSTRING_START);
-  for (const field of msg.fields) {
+  const fields = msg.fields;
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
     const problem = fieldValueProblem(field);
     if (problem) return problem;
     const head = `(${FIELD_TYPE_TAGS[field.kind]})${field.name}=`;

@@ -2,7 +2,8 @@
 // binding, sending and closing node:dgram sockets.
 
 import dgram from 'node:dgram';
-import { isIPv4 } from 'node:net';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv4 } from 'node:net';
 import { errorCode, errorMessage } from './base.js';
 import { MediumConfigError, MediumOpenError } from './errors.js';
 import { type InterfaceFacts, type InterfaceLookup, systemInterfaceLookup } from './interfaces.js';
@@ -53,9 +54,25 @@ export async function interfaceFacts(
   return facts;
 }
 
+/**
+ * node:dgram resolves the address of every send() (and bind()) through dns.lookup, which for
+ * an address literal still costs a deferred callback per datagram. Our media only send to
+ * addresses (ucast peers are resolved once at open()): answer those at once and leave any
+ * other name to dns.lookup as before.
+ */
+export const literalLookup = (
+  address: string,
+  family: unknown,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void => {
+  const f = isIP(address);
+  if (f !== 0) callback(null, address, f);
+  else dnsLookup(address, family as number, callback);
+};
+
 /** A UDPv4 socket. Attach a permanent 'error' listener (watchErrors) once it is bound. */
 export function createSocket(reuseAddr: boolean): dgram.Socket {
-  return dgram.createSocket({ type: 'udp4', reuseAddr });
+  return dgram.createSocket({ type: 'udp4', reuseAddr, lookup: literalLookup });
 }
 
 /** Route a bound socket's asynchronous 'error' events to `onError` instead of crashing. */

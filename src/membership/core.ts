@@ -7,7 +7,7 @@
 // events and the next wake-up time go out. The state object belongs to the core: `step`
 // updates it in place (as raft's RawNode does) and returns what the shell must do.
 
-import { binaryField, getBinary, getString, type Message, setField, stringField } from '../codec/model.js';
+import { binaryField, type Field, getBinary, getString, type Message, stringField } from '../codec/model.js';
 import { assert } from '../lib/assert.js';
 import type { Random } from '../lib/random.js';
 import {
@@ -165,31 +165,88 @@ export function step(st: MembershipState, input: Input, env: Env): Output {
 // ---------------------------------------------------------------------------------------
 // Sending
 
+/**
+ * Fields that repeat from message to message (src, srcuuid, hg, ttl never change; ts and ld
+ * change once a second), built once and shared: fields are immutable values, and building
+ * them anew costs a few allocations per field on every heartbeat.
+ */
+interface FieldCache {
+  readonly src: Field;
+  readonly srcuuid: Field;
+  readonly hg: Field;
+  readonly ttl: Field;
+  ts: Field | undefined;
+  ld: Field | undefined;
+}
+const fieldCaches = new WeakMap<MembershipConfig, FieldCache>();
+
+function fieldCacheOf(cfg: MembershipConfig): FieldCache {
+  let c = fieldCaches.get(cfg);
+  if (!c) {
+    c = {
+      src: stringField('src', cfg.localNode),
+      srcuuid: binaryField('srcuuid', cfg.uuid),
+      hg: stringField('hg', hex(cfg.generation)),
+      ttl: stringField('ttl', String(cfg.nodes.length + cfg.hopfudge)),
+      ts: undefined,
+      ld: undefined,
+    };
+    fieldCaches.set(cfg, c);
+  }
+  return c;
+}
+
+/** A string field, reused while its value stays the same. */
+function sameOr(cached: Field | undefined, name: string, value: string): Field {
+  return cached !== undefined && cached.kind === 'string' && latin1Equals(cached.value, value)
+    ? cached
+    : stringField(name, value);
+}
+
+function latin1Equals(bytes: Uint8Array, text: string): boolean {
+  if (bytes.length !== text.length) return false;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Add heartbeat's control fields (heartbeat-wire.md §4) and keep non-NS messages for rexmit. */
 function finish(s: Step, user: Message): Message {
   const { cfg, st } = s;
   const type = getString(user, 't') ?? '';
   const ns = type.startsWith('NS_');
-  let msg = user;
+  const cache = fieldCacheOf(cfg);
+  // One copy of the field list, edited in place (setField semantics: the first field of that
+  // name is replaced where it stands, else the field is appended).
+  const fields = user.fields.slice();
   // NS_ messages keep fields already present (e.g. a pre-set src); others are overwritten.
-  const put = (name: string, value: string | Uint8Array, binary = false): void => {
-    if (ns && msg.fields.some((f) => f.name === name)) return;
-    msg = setField(msg, binary ? binaryField(name, value as Uint8Array) : stringField(name, value));
+  const put = (field: Field): void => {
+    for (let i = 0; i < fields.length; i++) {
+      if (fields[i]!.name === field.name) {
+        if (!ns) fields[i] = field;
+        return;
+      }
+    }
+    fields.push(field);
   };
-  const dest = getString(msg, 'dest');
+  const dest = getString(user, 'dest');
   if (dest !== undefined)
-    put('destuuid', st.peers.get(dest)?.uuid ?? (dest === cfg.localNode ? cfg.uuid : ZERO_UUID), true);
-  put('src', cfg.localNode);
-  put('srcuuid', cfg.uuid, true);
+    put(binaryField('destuuid', st.peers.get(dest)?.uuid ?? (dest === cfg.localNode ? cfg.uuid : ZERO_UUID)));
+  put(cache.src);
+  put(cache.srcuuid);
   let seq = 0;
   if (!ns) {
     seq = ++st.seq;
-    put('seq', hex(seq));
+    put(stringField('seq', hex(seq)));
   }
-  put('hg', hex(cfg.generation));
-  put('ts', hex(Math.max(1, Math.floor(s.env.wallMs / 1000))));
-  if (!ns) put('ld', s.env.loadavg);
-  put('ttl', String(cfg.nodes.length + cfg.hopfudge));
+  put(cache.hg);
+  cache.ts = sameOr(cache.ts, 'ts', hex(Math.max(1, Math.floor(s.env.wallMs / 1000))));
+  put(cache.ts);
+  if (!ns) {
+    cache.ld = sameOr(cache.ld, 'ld', s.env.loadavg);
+    put(cache.ld);
+  }
+  put(cache.ttl);
+  const msg: Message = { fields };
   if (!ns) {
     st.history.push({ seq, msg, lastResentAtMs: undefined });
     if (st.history.length > PROTOCOL.historySize) st.history.shift();

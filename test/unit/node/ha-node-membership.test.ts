@@ -154,6 +154,38 @@ describe('HaNode, membership side', () => {
     },
   );
 
+  it('takes its own echo (loopback) without decoding it again, and only that very frame', async () => {
+    const net = memoryNetwork();
+    const m = memoryMedium(net, { node: 'alpha', segment: 'eth0', loopback: true });
+    await m.open();
+    media.push(m);
+    const a = await node(net, 'alpha', { media: [m] });
+    const spy = memoryMedium(net, { node: 'mallory', segment: 'eth0' });
+    await spy.open();
+    media.push(spy);
+    const frames: Uint8Array[] = [];
+    void (async () => {
+      for await (const f of spy.frames()) frames.push(f.bytes);
+    })();
+    a.n.start();
+    await sleep(300);
+    // The echo refreshed the self link exactly as a decoded one would.
+    const self = a.n.views().find((v) => v.name === 'alpha')!;
+    expect(self.links[0]!.status).toBe('up');
+    expect(a.n.rejected.snapshot().badAuth).toBe(0);
+    // A copy of one of its frames with a byte changed is not "its echo": it is decoded, and
+    // fails authentication.
+    const tampered = frames.at(-1)!.slice();
+    const at = new TextDecoder('latin1').decode(tampered).indexOf('st=');
+    tampered[at + 3] = tampered[at + 3] === 0x61 ? 0x62 : 0x61;
+    await spy.send(tampered);
+    // An older frame, byte for byte, is decoded too (and then ignored by the core as old).
+    await spy.send(frames[0]!);
+    await sleep(100);
+    expect(a.n.rejected.snapshot().badAuth).toBe(1);
+    expect(a.n.rejected.snapshot().malformed).toBe(0);
+  });
+
   it('counts rejected frames and logs them at most once per 10 s per sender and kind', async () => {
     const net = memoryNetwork();
     const a = await node(net, 'alpha');
