@@ -227,7 +227,7 @@ describe('fault containment (real daemons in namespaces)', () => {
     await waitFor(async () => /is running/.test(await running(b)), 30_000, { description: 'node2 running' });
     const daemons = (await b.exec(['ps', '-eo', 'args'])).stdout
       .split('\n')
-      .filter((l) => /^\S*node \S*tsbeat\.js start/.test(l));
+      .filter((l) => /^\S*node (-\S+ )*\S*tsbeat\.js start/.test(l));
     expect(daemons).toHaveLength(1);
 
     // heartbeat admins' habit: USR1/USR2 to change the debug level.
