@@ -20,7 +20,6 @@
 // sessions never send `link show`; `addr show` lists every link anyway (parseLinkNames).
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 
 /** One `ip` command line, as its words. `json` marks show/list commands (one JSON line each). */
 export interface IpCommand {
@@ -74,26 +73,6 @@ interface Pending {
   syncSeen: boolean;
   failures: Map<number, string>;
   timer: NodeJS.Timeout | undefined;
-}
-
-/**
- * The SCHED_RR priority of the process whose /proc/PID/stat this is, if it runs SCHED_RR
- * (fields 40 rt_priority and 41 policy, counted after the command name, which may hold spaces).
- */
-export function rrPriorityOf(statText: string): number | undefined {
-  const fields = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
-  const priority = Number(fields[37]);
-  const policy = Number(fields[38]);
-  return policy === 2 && Number.isInteger(priority) && priority > 0 ? priority : undefined;
-}
-
-/** This process's SCHED_RR priority (procfs: never blocks), or undefined. */
-export function ownRrPriority(): number | undefined {
-  try {
-    return rrPriorityOf(readFileSync('/proc/self/stat', 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** What an agent action holds: a way to run `ip` lines, ended with close() (or kill()). */
@@ -286,11 +265,7 @@ export class IpProcess {
   private queued = 0;
   private spawnError = '';
 
-  /** The SCHED_RR priority it was started at (undefined: normal scheduling). */
-  readonly rr: number | undefined;
-
-  private constructor(child: ChildProcess, options: IpSessionOptions, rr: number | undefined) {
-    this.rr = rr;
+  private constructor(child: ChildProcess, options: IpSessionOptions) {
     this.child = child;
     this.options = options;
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
@@ -313,21 +288,12 @@ export class IpProcess {
 
   /** Start `ip` (found on PATH) with the session's options. Never throws; failures show per line. */
   static spawn(options: IpSessionOptions = {}, env: NodeJS.ProcessEnv = process.env): IpProcess {
-    // In a daemon at heartbeat's SCHED_RR, `ip` runs at the same level (started through chrt,
-    // which raises itself and execs ip: the fork itself is reset to normal priority). At normal
-    // priority it waited for a CPU behind ordinary work at every takeover, while the daemon
-    // that had sent it the lines did not.
-    const rr = ownRrPriority();
-    const [file, args]: [string, string[]] =
-      rr === undefined
-        ? ['ip', ipSessionArgs(options)]
-        : ['chrt', ['--rr', String(rr), 'ip', ...ipSessionArgs(options)]];
-    const child = spawn(file, args, {
+    const child = spawn('ip', ipSessionArgs(options), {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Messages are parsed; keep them in English whatever the caller's locale.
       env: { ...env, LC_ALL: 'C', LANG: 'C' },
     });
-    return new IpProcess(child, options, rr);
+    return new IpProcess(child, options);
   }
 
   /** Whether the process can still take commands. */

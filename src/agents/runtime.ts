@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { StartPlan } from './early-start.js';
 import { GarpRunner } from './garp.js';
-import { IpProcess, IpSession, type IpSessionOptions, leaseIpProcess, ownRrPriority } from './ip.js';
+import { IpProcess, IpSession, type IpSessionOptions, leaseIpProcess } from './ip.js';
 import type { Env } from './metadata.js';
 
 /** Output of a helper program run to completion. */
@@ -241,10 +241,7 @@ class WarmPool<T> {
   /** An idle process, or undefined (the caller then spawns one itself). */
   take(): T | undefined {
     let t = this.idle.shift();
-    while (t !== undefined && !this.usable(t)) {
-      this.dispose(t);
-      t = this.idle.shift();
-    }
+    while (t !== undefined && !this.usable(t)) t = this.idle.shift();
     this.scheduleRefill();
     return t;
   }
@@ -252,9 +249,7 @@ class WarmPool<T> {
   /** Fill the pool now (daemon start-up). */
   fill(): void {
     if (this.closed) return;
-    for (const t of this.idle.filter((x) => !this.usable(x))) this.dispose(t);
-    this.idle.splice(0, this.idle.length, ...this.idle.filter((t) => this.usable(t)));
-    for (let i = this.idle.length; i < this.size; i++) {
+    for (let i = this.idle.filter((t) => this.usable(t)).length; i < this.size; i++) {
       const t = this.make();
       this.park(t);
       this.idle.push(t);
@@ -299,8 +294,7 @@ function sharedState(): NonNullable<typeof shared> {
       void s.run([{ args: ['addr', 'show', 'dev', 'lo'], json: true }]);
       return s;
     },
-    // Started before the daemon went real-time (the start-up check runs first): replaced.
-    usable: (s) => s.alive && s.rr === ownRrPriority(),
+    usable: (s) => s.alive,
     park: (s) => s.unref(),
     dispose: (s) => s.close(),
     size: 2,
@@ -355,10 +349,9 @@ export function inProcessRuntime(): AgentRuntime {
   return s.runtime;
 }
 
-/** Spawn the idle helper processes now (again after a change of scheduling: see ip.ts). */
+/** Spawn the idle helper processes now. */
 export function prewarmInProcessRuntime(): void {
   inProcessRuntime();
-  shared?.ipPool.fill();
 }
 
 /** End the idle helper processes (daemon shutdown, tests); a later use starts them again. */

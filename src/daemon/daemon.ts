@@ -381,8 +381,6 @@ export class Daemon {
     }).then(
       (lines) => {
         for (const l of lines) log[l.level](l.text);
-        // The idle `ip` helpers forked before now run at the old level: fork them again.
-        if (this.builtinAgents) prewarmBuiltinAgents();
       },
       (e: unknown) => log.warn(`realtime/coredumps: ${(e as Error).message}`),
     );

@@ -6,8 +6,6 @@
 // (request/reply pairs, half the pair interval per frame), that a spawned idle runner is
 // recognised by its command line (so `stop` never signals a recycled pid), and that closing it
 // without lines runs nothing.
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GarpRunner, garpLines, isGarpRunner, isSafeGarpWord } from '../../../src/agents/garp.js';
 import {
@@ -16,7 +14,6 @@ import {
   isSafeIpWord,
   parseAddresses,
   parseLinkNames,
-  rrPriorityOf,
 } from '../../../src/agents/ip.js';
 
 const sessions: IpSession[] = [];
@@ -138,24 +135,5 @@ describe('GARP runner', () => {
     expect(run?.pid).toBe(pid);
     expect(await r.done).toBe(0);
     expect(isGarpRunner(pid ?? 0)).toBe(false);
-  });
-});
-
-describe('the scheduling an ip process inherits', () => {
-  it('reads SCHED_RR and its priority from /proc/PID/stat, also with spaces in the name', () => {
-    const tail = (prio: number, policy: number): string =>
-      `S 1 2 3 0 -1 4194560 ${Array.from({ length: 30 }, () => '0').join(' ')} ${prio} ${policy} 0 0 0 0 0 0 0 0 0 0 0`;
-    expect(rrPriorityOf(`4242 (node) ${tail(1, 2)}`)).toBe(1);
-    expect(rrPriorityOf(`4242 (my (odd) node) ${tail(40, 2)}`)).toBe(40);
-    expect(rrPriorityOf(`4242 (node) ${tail(0, 0)}`)).toBeUndefined();
-    expect(rrPriorityOf(`4242 (node) ${tail(10, 1)}`)).toBeUndefined();
-    expect(rrPriorityOf('garbage')).toBeUndefined();
-  });
-
-  it('agrees with chrt about this process', () => {
-    const own = rrPriorityOf(readFileSync('/proc/self/stat', 'utf8'));
-    const chrt = execFileSync('chrt', ['-p', String(process.pid)], { encoding: 'utf8' });
-    if (/SCHED_RR/.test(chrt)) expect(own).toBe(Number(/priority: (\d+)/.exec(chrt)?.[1]));
-    else expect(own).toBeUndefined();
   });
 });

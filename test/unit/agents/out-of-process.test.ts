@@ -125,8 +125,7 @@ describe('which built-in agents run inside the daemon', () => {
   /**
    * The synchronous fs calls allowed in code an in-process agent loads, each justified where it
    * is made: HA_RSCTMP files on tmpfs (files.ts, IPaddr's alias links), procfs reads of our own
-   * helpers (garp.ts, announce.ts) and of our own scheduling (ip.ts), PATH lookups of system
-   * programs (runtime.ts haveBinary).
+   * helpers (garp.ts, announce.ts), PATH lookups of system programs (runtime.ts haveBinary).
    */
   const ALLOWED: Record<string, readonly string[]> = {
     'src/agents/files.ts': [
@@ -143,7 +142,6 @@ describe('which built-in agents run inside the daemon', () => {
     'src/agents/garp.ts': ['readFileSync'],
     'src/agents/announce.ts': ['readFileSync'],
     'src/agents/runtime.ts': ['statSync'],
-    'src/agents/ip.ts': ['readFileSync'],
   };
 
   /** Every source file a module loads (value imports, relative), itself included. */
