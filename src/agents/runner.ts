@@ -160,8 +160,6 @@ export class ResourceRunner {
    * write to `ip`, so a takeover's addresses are configured within a round trip.
    */
   prepareStart(resources: readonly ResourceConfig[]): void {
-    const runtime = this.opts.builtin?.inProcessRuntime?.();
-    if (!runtime) return;
     const lead: { spec: string; plan: StartPlan }[] = [];
     for (const r of resources) {
       const plan = this.plans.get(r.spec);
@@ -176,7 +174,9 @@ export class ResourceRunner {
         break;
       lead.push({ spec: r.spec, plan });
     }
-    if (lead.length === 0) return;
+    // Plans exist only where an in-process agent ran, so the runtime is there already.
+    const runtime = lead.length > 0 ? this.opts.builtin?.inProcessRuntime?.() : undefined;
+    if (!runtime) return;
     this.opts.log('debug', `starting ahead: ${lead.map((l) => l.spec).join(' ')}`);
     const session = runtime.openIp({});
     const batch = session.run(lead.flatMap(({ plan }) => [...plan.queries, ...plan.changes]));
